@@ -1,0 +1,1 @@
+"""The compiled engine of mlpx (Cython, OpenMP, BLAS). Private: use the estimators."""

@@ -1,0 +1,108 @@
+"""Full-batch entry points of the engine: prediction and loss + gradient.
+
+`loss_gradient` works on the flat parameter vector directly; it is what L-BFGS,
+the gradient checks and the landscape tools call.
+"""
+from cython cimport floating
+from cython.parallel cimport prange, threadid
+from libc.stdlib cimport free, malloc
+
+from ._kernels cimport (
+    Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
+    forward_rows, batch_gradient, ceil_div, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
+)
+
+ctypedef Py_ssize_t intp
+
+
+def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
+            int out_act, const floating[:, ::1] X, floating[:, ::1] out,
+            int n_threads):
+    """Write the network's outputs for the rows of X into out (n x sizes[-1])."""
+    cdef Net net
+    cdef intp n = X.shape[0], rows, n_chunks, c, r0, mc, scratch_rows
+    cdef int nt = n_threads, tid
+    cdef floating* scratch = NULL
+    cdef double flops_row = 0
+    cdef int l
+    if n == 0:
+        return
+    if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
+        raise MemoryError()
+    try:
+        for l in range(net.n_layers):
+            flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
+        rows = <intp>(CHUNK_FLOPS / flops_row) + 1
+        rows = max(8, min(rows, 1024, n))
+        n_chunks = ceil_div(n, rows)
+        if flops_row * n < MIN_PARALLEL_FLOPS or n_chunks < 2:
+            nt = 1
+        nt = max(1, min(nt, n_chunks))
+        scratch_rows = rows * (net.cum_w[net.n_layers - 1] + 1)
+        scratch = <floating*>malloc(nt * scratch_rows * sizeof(floating))
+        if scratch == NULL:
+            raise MemoryError()
+        with nogil:
+            if nt > 1:
+                for c in prange(n_chunks, schedule='static', num_threads=nt):
+                    r0 = c * rows
+                    mc = rows if r0 + rows <= n else n - r0
+                    tid = threadid()
+                    forward_rows(&net, &params[0], &X[r0, 0], X.shape[1], mc,
+                                 scratch + tid * scratch_rows, rows, 0, &out[r0, 0])
+            else:
+                for c in range(n_chunks):
+                    r0 = c * rows
+                    mc = rows if r0 + rows <= n else n - r0
+                    forward_rows(&net, &params[0], &X[r0, 0], X.shape[1], mc,
+                                 scratch, rows, 0, &out[r0, 0])
+    finally:
+        free(scratch)
+        net_free(&net)
+
+
+def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
+                  int out_act, const floating[:, ::1] X, const floating[:, ::1] Y,
+                  const floating[::1] sample_weight, double alpha,
+                  floating[::1] grad, int n_threads):
+    """Loss of the whole data set and its gradient w.r.t. the flat parameters.
+
+    The loss is scikit-learn's: the (weighted) mean data loss plus
+    alpha / (2 * sum(sample_weight)) * sum of squared weights. sample_weight
+    of length 0 means unweighted. grad (n_params) is overwritten.
+    """
+    cdef Net net
+    cdef Plan plan
+    cdef Update upd
+    cdef intp n = X.shape[0], total
+    cdef floating* ws = NULL
+    cdef double* dbuf = NULL
+    cdef double loss, sws
+    cdef bint finite
+    cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
+    upd.kind = NO_UPDATE
+    if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
+        raise MemoryError()
+    plan.task_layer = NULL
+    plan.task_i0 = NULL
+    try:
+        if plan_init(&plan, &net, n) != 0:
+            raise MemoryError()
+        total = net.cum_w[net.n_layers]
+        ws = <floating*>malloc(2 * n * total * sizeof(floating))
+        dbuf = <double*>malloc((2 * plan.max_chunks + 2 * plan.n_tasks) * sizeof(double))
+        if ws == NULL or dbuf == NULL:
+            raise MemoryError()
+        with nogil:
+            loss = batch_gradient(
+                &net, &plan, &params[0], &grad[0], &X[0, 0], X.shape[1], &Y[0, 0], sw,
+                NULL, 0, n, ws, ws + n * total, NULL,
+                dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
+                dbuf + 2 * plan.max_chunks + plan.n_tasks,
+                alpha, &upd, NULL, NULL, n_threads, &sws, &finite)
+    finally:
+        free(ws)
+        free(dbuf)
+        plan_free(&plan)
+        net_free(&net)
+    return loss

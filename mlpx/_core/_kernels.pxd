@@ -1,0 +1,423 @@
+# The engine's kernels: forward pass, output deltas, the delta recursion and the
+# gradient of one mini-batch, with an optional fused optimizer step.
+#
+# Layout. A network of L weight layers has sizes[0..L] (inputs, hidden widths,
+# outputs). All parameters live in one flat buffer: W_0, ..., W_{L-1} (row-major,
+# sizes[l] x sizes[l+1]) then b_0, ..., b_{L-1}, the order scikit-learn packs
+# them for L-BFGS. Activations and deltas of a batch of at most `cap` rows live
+# in one buffer each: layer l's block (m x sizes[l+1], row-major) starts at
+# cap * cum_w[l].
+#
+# Parallelism, and why results do not depend on the thread count:
+#   region 1: the batch rows are cut into chunks of `chunk_rows` rows (a number
+#     fixed by the batch size and the network, never by the threads); each
+#     chunk runs the forward pass, the output deltas and the delta recursion
+#     for its rows. Rows are independent, so no reduction is needed; the
+#     per-chunk losses are added in chunk order.
+#   region 2: the weight gradient of layer l, x^(l-1)^T delta^(l), is cut into
+#     fixed blocks of rows of W_l ("tasks"); each task computes its block over
+#     the whole batch with one GEMM, adds the weight decay and, when training,
+#     applies the optimizer step to exactly those parameters. Each parameter is
+#     written by one task, so there is nothing to reduce.
+# BLAS must run single-threaded while these regions run (the caller limits it
+# with threadpoolctl), so the OpenMP and BLAS pools never multiply.
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
+
+from ._activations cimport activation_derivative, bias_activation, output_loss_and_delta
+from ._blas cimport gemm
+
+ctypedef Py_ssize_t intp
+
+# Optimizer codes (mlpx/_optimizers.py mirrors them).
+cdef enum:
+    NO_UPDATE = 0
+    SGD = 1
+    ADAM = 2
+
+cdef extern from *:
+    """
+    /* Work below which a region runs on one thread: splitting costs more than it saves. */
+    #define MLPX_MIN_PARALLEL_FLOPS 4.0e5
+    /* Target work of one region-1 chunk and of one region-2 task, in flops. */
+    #define MLPX_CHUNK_FLOPS 2.0e6
+    #define MLPX_TASK_FLOPS 1.0e6
+    """
+    double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
+    double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
+    double TASK_FLOPS "MLPX_TASK_FLOPS"
+
+
+cdef struct Net:
+    int n_layers
+    int hidden_act
+    int out_act
+    intp* sizes     # n_layers + 1
+    intp* w_off     # n_layers: offset of W_l in the flat buffer
+    intp* b_off     # n_layers: offset of b_l
+    intp* cum_w     # n_layers + 1: cum_w[l] = sizes[1] + ... + sizes[l]
+    intp n_params
+    intp n_coef     # number of weights (the penalised parameters)
+
+
+cdef struct Plan:
+    intp cap            # most rows in a batch
+    intp chunk_rows     # rows per region-1 chunk
+    intp max_chunks
+    intp n_tasks
+    int* task_layer
+    intp* task_i0
+    intp* task_i1
+    int* task_bias      # the task that also owns b_l (the last block of layer l)
+    double flops_per_row
+
+
+cdef struct Update:
+    int kind
+    double lr           # SGD: current learning rate; Adam: bias-corrected step size
+    double momentum
+    bint nesterov
+    double beta_1
+    double beta_2
+    double epsilon
+
+
+cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_act,
+                         int out_act) noexcept nogil:
+    """Fill net from the layer sizes; return -1 if memory ran out."""
+    cdef int L = n_sizes - 1, l
+    cdef intp* buf = <intp*>malloc((4 * L + 2) * sizeof(intp))
+    if buf == NULL:
+        return -1
+    net.n_layers = L
+    net.hidden_act = hidden_act
+    net.out_act = out_act
+    net.sizes = buf
+    net.w_off = buf + (L + 1)
+    net.b_off = buf + (2 * L + 1)
+    net.cum_w = buf + (3 * L + 1)
+    for l in range(L + 1):
+        net.sizes[l] = sizes[l]
+    net.n_coef = 0
+    net.cum_w[0] = 0
+    for l in range(L):
+        net.w_off[l] = net.n_coef
+        net.n_coef += sizes[l] * sizes[l + 1]
+        net.cum_w[l + 1] = net.cum_w[l] + sizes[l + 1]
+    net.n_params = net.n_coef
+    for l in range(L):
+        net.b_off[l] = net.n_params
+        net.n_params += sizes[l + 1]
+    return 0
+
+
+cdef inline void net_free(Net* net) noexcept nogil:
+    free(net.sizes)
+    net.sizes = NULL
+
+
+cdef inline intp ceil_div(intp a, intp b) noexcept nogil:
+    return (a + b - 1) // b
+
+
+cdef inline int plan_init(Plan* plan, const Net* net, intp cap) noexcept nogil:
+    """Cut batches of `cap` rows into chunks and the gradient into tasks.
+
+    Depends only on the network and the batch size, never on the thread count.
+    Return -1 if memory ran out.
+    """
+    cdef int L = net.n_layers, l
+    cdef intp fi, fo, n_blocks, rows, t, i0
+    cdef double flops_row = 0
+    for l in range(L):
+        flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
+    plan.cap = cap
+    plan.flops_per_row = flops_row
+    # forward + delta recursion is about 2 GEMMs per layer per row
+    rows = <intp>(CHUNK_FLOPS / (2.0 * flops_row)) + 1
+    if rows < 8:
+        rows = 8
+    if rows > cap:
+        rows = cap
+    plan.chunk_rows = rows
+    plan.max_chunks = ceil_div(cap, rows)
+    plan.n_tasks = 0
+    for l in range(L):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
+        if n_blocks < 1:
+            n_blocks = 1
+        if n_blocks > fi:
+            n_blocks = fi
+        if n_blocks > 64:
+            n_blocks = 64
+        plan.n_tasks += n_blocks
+    plan.task_layer = <int*>malloc(2 * plan.n_tasks * sizeof(int))
+    plan.task_i0 = <intp*>malloc(2 * plan.n_tasks * sizeof(intp))
+    if plan.task_layer == NULL or plan.task_i0 == NULL:
+        free(plan.task_layer)
+        free(plan.task_i0)
+        plan.task_layer = NULL
+        plan.task_i0 = NULL
+        return -1
+    plan.task_bias = plan.task_layer + plan.n_tasks
+    plan.task_i1 = plan.task_i0 + plan.n_tasks
+    t = 0
+    # Larger layers first, so dynamic scheduling balances the threads.
+    for l in range(L):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
+        if n_blocks < 1:
+            n_blocks = 1
+        if n_blocks > fi:
+            n_blocks = fi
+        if n_blocks > 64:
+            n_blocks = 64
+        rows = ceil_div(fi, n_blocks)
+        i0 = 0
+        while i0 < fi:
+            plan.task_layer[t] = l
+            plan.task_i0[t] = i0
+            plan.task_i1[t] = i0 + rows if i0 + rows < fi else fi
+            plan.task_bias[t] = plan.task_i1[t] == fi
+            i0 += rows
+            t += 1
+    plan.n_tasks = t
+    return 0
+
+
+cdef inline void plan_free(Plan* plan) noexcept nogil:
+    free(plan.task_layer)
+    free(plan.task_i0)
+    plan.task_layer = NULL
+    plan.task_i0 = NULL
+
+
+cdef inline void forward_rows(
+    const Net* net,
+    const floating* params,   # IN
+    const floating* x,        # IN  m x sizes[0], row stride ldx
+    intp ldx, intp m,
+    floating* acts,           # OUT layer blocks, capacity cap, rows from r0
+    intp cap, intp r0,
+    floating* out_last,       # OUT if not NULL, the output layer goes here (m x k)
+) noexcept nogil:
+    """Forward pass of m rows: s = x W + b, x' = act(s), layer by layer."""
+    cdef int L = net.n_layers, l, act
+    cdef intp fi, fo, ld_in = ldx
+    cdef const floating* inp = x
+    cdef floating* out
+    for l in range(L):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        if l == L - 1 and out_last != NULL:
+            out = out_last
+        else:
+            out = acts + cap * net.cum_w[l] + r0 * fo
+        gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
+             params + net.w_off[l], fo, <floating>0, out, fo)
+        act = net.out_act if l == L - 1 else net.hidden_act
+        bias_activation(out, m, fo, params + net.b_off[l], act)
+        inp = out
+        ld_in = fo
+
+
+cdef inline double chunk_forward_backward(
+    const Net* net,
+    const floating* params,   # IN
+    const floating* X,        # IN  data, rows selected by idx or from row0
+    intp ldx,
+    const floating* Y,        # IN  targets, same rows
+    const floating* sw,       # IN  sample weights or NULL
+    const intp* idx,          # IN  row indices of this chunk, or NULL (rows row0..)
+    intp row0, intp m,
+    floating* xbuf,           # OUT gathered input rows (used when idx is not NULL)
+    floating* acts,           # OUT activations of this chunk's rows
+    floating* deltas,         # OUT deltas of this chunk's rows
+    intp cap, intp r0,
+    double* sw_sum,           # OUT
+) noexcept nogil:
+    """Region-1 work of one chunk; return the chunk's weighted loss sum."""
+    cdef int L = net.n_layers, l
+    cdef intp i, j, nf = net.sizes[0], fi, fo
+    cdef const floating* x0
+    cdef const floating* src
+    cdef floating* dst
+    cdef double loss
+    if idx != NULL:
+        for i in range(m):
+            src = X + idx[i] * ldx
+            dst = xbuf + (r0 + i) * nf
+            for j in range(nf):
+                dst[j] = src[j]
+        x0 = xbuf + r0 * nf
+        ldx = nf
+    else:
+        x0 = X + row0 * ldx
+    forward_rows(net, params, x0, ldx, m, acts, cap, r0, NULL)
+    fo = net.sizes[L]
+    loss = output_loss_and_delta(
+        acts + cap * net.cum_w[L - 1] + r0 * fo,
+        deltas + cap * net.cum_w[L - 1] + r0 * fo,
+        m, fo, Y, idx, row0, sw, net.out_act, sw_sum)
+    # delta^(l-1) = (delta^(l) W_l^T) * act'(s^(l-1))
+    for l in range(L - 1, 0, -1):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        gemm(c'N', c'T', m, fi, fo, <floating>1,
+             deltas + cap * net.cum_w[l] + r0 * fo, fo,
+             params + net.w_off[l], fo, <floating>0,
+             deltas + cap * net.cum_w[l - 1] + r0 * fi, fi)
+        activation_derivative(deltas + cap * net.cum_w[l - 1] + r0 * fi,
+                              acts + cap * net.cum_w[l - 1] + r0 * fi,
+                              m * fi, net.hidden_act)
+    return loss
+
+
+cdef inline void apply_update(floating* p, const floating* g, floating* s1, floating* s2,
+                              intp n, const Update* u) noexcept nogil:
+    """One optimizer step on n parameters, with scikit-learn's update rules."""
+    cdef intp j
+    cdef floating mom = <floating>u.momentum, lr = <floating>u.lr, v
+    cdef floating b1 = <floating>u.beta_1, b2 = <floating>u.beta_2
+    cdef floating eps = <floating>u.epsilon
+    if u.kind == SGD:
+        for j in range(n):
+            v = mom * s1[j] - lr * g[j]
+            s1[j] = v
+            if u.nesterov:
+                p[j] += mom * v - lr * g[j]
+            else:
+                p[j] += v
+    elif u.kind == ADAM:
+        for j in range(n):
+            s1[j] = b1 * s1[j] + (1 - b1) * g[j]
+            s2[j] = b2 * s2[j] + (1 - b2) * (g[j] * g[j])
+            p[j] += <floating>(-u.lr * s1[j] / (<floating>sqrt(s2[j]) + eps))
+
+
+cdef inline double task_gradient(
+    const Net* net, const Plan* plan, intp t,
+    floating* params,         # IN/OUT (OUT when u.kind != NO_UPDATE)
+    floating* grad,           # OUT this task's block of the gradient
+    const floating* x0, intp ldx0,
+    const floating* acts, const floating* deltas, intp m,
+    double alpha, double sw_sum,
+    const Update* u, floating* s1, floating* s2,
+    double* check,            # OUT sum of the updated parameters (NaN/inf detector)
+) noexcept nogil:
+    """Region-2 work of task t; return the sum of squares of its weights (before the step)."""
+    cdef int l = plan.task_layer[t]
+    cdef intp i0 = plan.task_i0[t], i1 = plan.task_i1[t]
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], j, i, n
+    cdef const floating* inp
+    cdef intp ld_in
+    cdef const floating* D = deltas + plan.cap * net.cum_w[l]
+    cdef floating* G = grad + net.w_off[l] + i0 * fo
+    cdef floating* W = params + net.w_off[l] + i0 * fo
+    cdef floating* gb
+    cdef floating a = <floating>alpha, inv = <floating>sw_sum, w
+    cdef double sq = 0, chk = 0
+    if l == 0:
+        inp = x0
+        ld_in = ldx0
+    else:
+        inp = acts + plan.cap * net.cum_w[l - 1]
+        ld_in = fi
+    # dE/dW_l[i0:i1] = x^(l-1)[:, i0:i1]^T delta^(l)
+    gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
+         <floating>0, G, fo)
+    n = (i1 - i0) * fo
+    for j in range(n):
+        w = W[j]
+        sq += <double>w * w
+        G[j] = (G[j] + a * w) / inv
+    if u.kind != NO_UPDATE:
+        apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u)
+        for j in range(n):
+            chk += W[j]
+    if plan.task_bias[t]:
+        gb = grad + net.b_off[l]
+        for j in range(fo):
+            gb[j] = 0
+        for i in range(m):
+            for j in range(fo):
+                gb[j] += D[i * fo + j]
+        for j in range(fo):
+            gb[j] = gb[j] / inv
+        if u.kind != NO_UPDATE:
+            apply_update(params + net.b_off[l], gb, s1 + net.b_off[l], s2 + net.b_off[l],
+                         fo, u)
+            for j in range(fo):
+                chk += params[net.b_off[l] + j]
+    check[0] = chk
+    return sq
+
+
+cdef inline double batch_gradient(
+    const Net* net, const Plan* plan,
+    floating* params,         # IN/OUT
+    floating* grad,           # OUT gradient of the batch loss (n_params)
+    const floating* X, intp ldx, const floating* Y, const floating* sw,
+    const intp* idx,          # row indices of the batch, or NULL for rows row0..row0+m
+    intp row0, intp m,
+    floating* acts, floating* deltas, floating* xbuf,
+    double* chunk_loss, double* chunk_sw, double* task_sq, double* task_chk,
+    double alpha, const Update* u, floating* s1, floating* s2,
+    int n_threads,
+    double* sw_total,         # OUT sum of sample weights in the batch
+    bint* finite,             # OUT whether the updated parameters are all finite
+) noexcept nogil:
+    """Loss of one batch (data term + L2 term, scikit-learn's scaling), its
+    gradient and, if u.kind != NO_UPDATE, one optimizer step."""
+    cdef intp cr = plan.chunk_rows, n_chunks = ceil_div(m, cr), c, t, r0, mc
+    cdef int nt1 = n_threads, nt2 = n_threads
+    cdef double loss = 0, sq = 0, sws = 0, chk = 0
+    cdef const floating* x0
+    cdef intp ldx0
+    cdef double work = plan.flops_per_row * m
+    if work < MIN_PARALLEL_FLOPS or n_chunks < 2:
+        nt1 = 1
+    if work < MIN_PARALLEL_FLOPS or plan.n_tasks < 2:
+        nt2 = 1
+    if nt1 > 1:
+        for c in prange(n_chunks, nogil=True, schedule='dynamic', num_threads=nt1):
+            r0 = c * cr
+            mc = cr if r0 + cr <= m else m - r0
+            chunk_loss[c] = chunk_forward_backward(
+                net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
+                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c])
+    else:
+        for c in range(n_chunks):
+            r0 = c * cr
+            mc = cr if r0 + cr <= m else m - r0
+            chunk_loss[c] = chunk_forward_backward(
+                net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
+                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c])
+    for c in range(n_chunks):
+        loss += chunk_loss[c]
+        sws += chunk_sw[c]
+    if idx != NULL:
+        x0 = xbuf
+        ldx0 = net.sizes[0]
+    else:
+        x0 = X + row0 * ldx
+        ldx0 = ldx
+    if nt2 > 1:
+        for t in prange(plan.n_tasks, nogil=True, schedule='dynamic', num_threads=nt2):
+            task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
+                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t])
+    else:
+        for t in range(plan.n_tasks):
+            task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
+                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t])
+    for t in range(plan.n_tasks):
+        sq += task_sq[t]
+        chk += task_chk[t]
+    sw_total[0] = sws
+    finite[0] = (chk - chk) == 0
+    return loss / sws + 0.5 * alpha * sq / sws

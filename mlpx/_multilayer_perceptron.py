@@ -1,0 +1,1060 @@
+"""MLPXClassifier and MLPXRegressor: scikit-learn's MLP API over the compiled engine.
+
+Python sees epoch boundaries only: validation, the loss curve, early stopping and
+verbose output live here; each epoch runs in `mlpx._core._epoch.run_epoch`.
+"""
+
+import warnings
+from abc import ABC, abstractmethod
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mlpx import _param_checks as pc
+from mlpx._core._epoch import DIVERGED, run_epoch
+from mlpx._core._forward_backward import forward, loss_gradient
+from mlpx._network import (
+    ACTIVATION_CODES,
+    HIDDEN_ACTIVATIONS,
+    glorot_uniform,
+    pack,
+    unpack,
+)
+from mlpx._optimizers import AdamOptimizer, SGDOptimizer
+from mlpx._threads import effective_n_threads, single_threaded_blas
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_EMPTY_IDX = np.empty(0, dtype=np.intp)
+# Below this many flops a forward pass runs on one thread without touching BLAS limits.
+_SMALL_FORWARD_FLOPS = 2e6
+
+
+class DivergenceError(ValueError):
+    """Training diverged: the loss or the weights became NaN or infinite."""
+
+
+class BaseMultilayerPerceptronX(BaseEstimator, ABC):
+    """Shared machinery of the two estimators. Use the derived classes."""
+
+    _parameter_checks = {
+        "hidden_layer_sizes": [pc.hidden_layer_sizes()],
+        "activation": [pc.options(*HIDDEN_ACTIVATIONS)],
+        "solver": [pc.options("lbfgs", "sgd", "adam")],
+        "alpha": [pc.interval("float", 0, np.inf, "left")],
+        "batch_size": [pc.options("auto"), pc.interval("int", 1, np.inf, "left")],
+        "learning_rate": [pc.options("constant", "invscaling", "adaptive")],
+        "learning_rate_init": [pc.interval("float", 0, np.inf, "neither")],
+        "power_t": [pc.interval("float", 0, np.inf, "left")],
+        "max_iter": [pc.interval("int", 1, np.inf, "left")],
+        "shuffle": [pc.boolean()],
+        "random_state": [pc.random_state()],
+        "tol": [pc.interval("float", 0, np.inf, "left")],
+        "verbose": [pc.verbose()],
+        "warm_start": [pc.boolean()],
+        "momentum": [pc.interval("float", 0, 1, "both")],
+        "nesterovs_momentum": [pc.boolean()],
+        "early_stopping": [pc.boolean()],
+        "validation_fraction": [pc.interval("float", 0, 1, "left")],
+        "beta_1": [pc.interval("float", 0, 1, "left")],
+        "beta_2": [pc.interval("float", 0, 1, "left")],
+        "epsilon": [pc.interval("float", 0, np.inf, "neither")],
+        "n_iter_no_change": [pc.interval("int", 1, np.inf, "left"), pc.inf()],
+        "max_fun": [pc.interval("int", 1, np.inf, "left")],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+    ):
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------ state
+    def _set_params_buffer(self, params):
+        """Make `params` the network's buffer and coefs_/intercepts_ views of it."""
+        self._params = params
+        self.coefs_, self.intercepts_ = unpack(params, self._layer_units)
+
+    def _sync_params(self):
+        """Repack if coefs_ / intercepts_ were replaced by arrays that are not views."""
+        arrays = list(self.coefs_) + list(self.intercepts_)
+        if len(arrays) != 2 * (len(self._layer_units) - 1) or not all(
+            a.base is self._params for a in arrays
+        ):
+            shapes = [np.shape(c) for c in self.coefs_]
+            expected = list(zip(self._layer_units[:-1], self._layer_units[1:]))
+            if shapes != expected or [np.shape(b) for b in self.intercepts_] != [
+                (n,) for n in self._layer_units[1:]
+            ]:
+                raise ValueError(
+                    f"coefs_ / intercepts_ have shapes {shapes} that do not match "
+                    f"the network's layer sizes {self._layer_units}."
+                )
+            self._set_params_buffer(
+                pack(self.coefs_, self.intercepts_, self._params.dtype)
+            )
+        return self._params
+
+    def __getstate__(self):
+        if hasattr(self, "_params"):
+            self._sync_params()
+        state = dict(super().__getstate__())  # may be self.__dict__ itself
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_params" in state:
+            self._set_params_buffer(self._params)
+
+    def _engine_codes(self):
+        return ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
+
+    # ---------------------------------------------------------------- predict
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output-layer activations for X (n_samples x n_outputs)."""
+        if check_input:
+            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        params = self._sync_params()
+        X = np.ascontiguousarray(X, dtype=params.dtype)
+        out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
+        hidden, output = self._engine_codes()
+        sizes = np.asarray(self._layer_units, dtype=np.intp)
+        flops = 2.0 * X.shape[0] * (params.size - sum(self._layer_units[1:]))
+        if flops < _SMALL_FORWARD_FLOPS:
+            forward(params, sizes, hidden, output, X, out, 1)
+        else:
+            with single_threaded_blas():
+                forward(params, sizes, hidden, output, X, out, effective_n_threads())
+        return out
+
+    # -------------------------------------------------------------------- fit
+    def _validate_params(self):
+        checks = dict(self._parameter_checks)
+        checks.update(getattr(self, "_extra_parameter_checks", {}))
+        pc.validate(self, checks)
+
+    def _hidden_sizes(self):
+        h = self.hidden_layer_sizes
+        return [int(h)] if np.ndim(h) == 0 else [int(s) for s in h]
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        """Fit, leaving the estimator exactly as it was if anything raises."""
+        snapshot = dict(self.__dict__)
+        try:
+            with single_threaded_blas():
+                return self._fit_unsafe(X, y, sample_weight, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental):
+        self._validate_params()
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = self._check_sample_weight(sample_weight, X)
+        if Y.ndim == 1:
+            Y = Y.reshape((-1, 1))
+        layer_units = [X.shape[1]] + hidden + [Y.shape[1]]
+        self._random_state = check_random_state(self.random_state)
+
+        if first_pass:
+            self._initialize(Y, layer_units, X.dtype)
+        else:
+            if layer_units != list(self._layer_units):
+                raise ValueError(
+                    f"The network's layer sizes {list(self._layer_units)} do not match "
+                    f"those of this call {layer_units} (hidden_layer_sizes, number of "
+                    "features or outputs changed). Refit with warm_start=False."
+                )
+            # Work on a copy: the previous weights stay intact until the fit succeeds.
+            self._set_params_buffer(self._sync_params().copy())
+            if hasattr(self, "_optimizer"):
+                self._optimizer = self._optimizer.copy()
+            self.loss_curve_ = list(getattr(self, "loss_curve_", None) or [])
+            if getattr(self, "validation_scores_", None) is not None:
+                self.validation_scores_ = list(self.validation_scores_)
+
+        dtype = self._params.dtype
+        X = np.ascontiguousarray(X, dtype=dtype)
+        Y = np.ascontiguousarray(Y, dtype=dtype)
+        if sample_weight is not None:
+            sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, incremental)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight)
+
+        if not np.isfinite(self._params).all():
+            raise DivergenceError(
+                "Solver produced non-finite parameter weights. The input data may "
+                "contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _check_sample_weight(self, sample_weight, X):
+        sw = np.asarray(sample_weight)
+        if sw.ndim == 0:
+            sw = np.full(X.shape[0], float(sw))
+        if sw.ndim != 1 or sw.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"sample_weight has shape {sw.shape}; expected ({X.shape[0]},), one "
+                "weight per sample."
+            )
+        if not np.issubdtype(sw.dtype, np.number) or np.iscomplexobj(sw):
+            raise ValueError(f"sample_weight must be numeric, got dtype {sw.dtype}.")
+        sw = sw.astype(np.float64)
+        if not np.isfinite(sw).all():
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if (sw < 0).any():
+            raise ValueError("sample_weight contains negative values.")
+        if sw.sum() <= 0:
+            raise ValueError("sample_weight sums to zero: no sample would count.")
+        return sw
+
+    def _initialize(self, Y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self._layer_units = tuple(layer_units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        params = glorot_uniform(self._random_state, layer_units, self.activation, dtype)
+        self._set_params_buffer(params)
+        self._best_params = params.copy()
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _new_optimizer(self):
+        n, dtype = self._params.size, self._params.dtype
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                n,
+                dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        return AdamOptimizer(
+            n, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+        )
+
+    def _fit_stochastic(self, X, Y, sample_weight, incremental):
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._new_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            X_train, Y_train, sw_train, X_val, y_val, sw_val = self._validation_split(
+                X, Y, sample_weight
+            )
+        else:
+            X_train, Y_train, sw_train = X, Y, sample_weight
+            X_val = y_val = sw_val = None
+
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=np.intp)
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        sizes = np.asarray(self._layer_units, dtype=np.intp)
+        hidden, output = self._engine_codes()
+        dtype = self._params.dtype
+        sw = _EMPTY_ARRAYS[dtype] if sw_train is None else sw_train
+        n_threads = effective_n_threads()
+        opt = self._optimizer
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                # sklearn.utils.shuffle's draw, without its per-call validation cost
+                perm = np.arange(n_samples)
+                self._random_state.shuffle(perm)
+                sample_idx = sample_idx[perm]
+            loss_sum, n_batches, status = run_epoch(
+                self._params,
+                sizes,
+                hidden,
+                output,
+                X_train,
+                Y_train,
+                sw,
+                sample_idx if self.shuffle else _EMPTY_IDX,
+                batch_size,
+                float(self.alpha),
+                opt,
+                n_threads,
+            )
+            if status == DIVERGED:
+                raise DivergenceError(
+                    f"Training diverged in epoch {self.n_iter_ + 1}, mini-batch "
+                    f"{n_batches + 1}: the loss or the weights became NaN or infinite. "
+                    f"Lower learning_rate_init (now {self.learning_rate_init}), scale "
+                    "the input data (e.g. with StandardScaler), or increase alpha."
+                )
+            self.n_iter_ += 1
+            self.loss_ = float(loss_sum / n_samples)
+            self.t_ += n_samples
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+            self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+            opt.iteration_ends(self.t_)
+            if self._no_improvement_count > self.n_iter_no_change:
+                if early_stopping:
+                    msg = (
+                        "Validation score did not improve more than tol=%f for %d "
+                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                    )
+                else:
+                    msg = (
+                        "Training loss did not improve more than tol=%f for %d "
+                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                    )
+                if opt.trigger_stopping(msg, self.verbose):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                    "optimization hasn't converged yet." % self.max_iter,
+                    ConvergenceWarning,
+                )
+        if early_stopping:
+            self._params[:] = self._best_params
+
+    def _validation_split(self, X, Y, sample_weight):
+        # Stratify as scikit-learn does (not for multilabel), on the boolean indicator.
+        stratify = Y.astype(bool) if is_classifier(self) and self.n_outputs_ == 1 else None
+        arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
+        parts = train_test_split(
+            *arrays,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or "
+                "the size of your dataset."
+            )
+        y_val = self._label_binarizer.inverse_transform(Y_val) if is_classifier(self) else Y_val
+        if not is_classifier(self) and y_val.shape[1] == 1:
+            y_val = y_val.ravel()
+        return (
+            np.ascontiguousarray(X_train),
+            np.ascontiguousarray(Y_train),
+            None if sw_train is None else np.ascontiguousarray(sw_train),
+            X_val,
+            y_val,
+            sw_val,
+        )
+
+    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+        if early_stopping:
+            score = self._score(X_val, y_val, sample_weight=sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print("Validation score: %f" % score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = self._params.copy()
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    def _fit_lbfgs(self, X, Y, sample_weight):
+        sizes = np.asarray(self._layer_units, dtype=np.intp)
+        hidden, output = self._engine_codes()
+        dtype = self._params.dtype
+        sw = _EMPTY_ARRAYS[dtype] if sample_weight is None else sample_weight
+        n_threads = effective_n_threads()
+        alpha = float(self.alpha)
+        grad = np.empty_like(self._params)
+
+        def loss_and_grad(theta):
+            # scipy's iterate is float64; a float64 network computes on it directly.
+            theta = theta if dtype == np.float64 else theta.astype(dtype)
+            loss = loss_gradient(theta, sizes, hidden, output, X, Y, sw, alpha, grad,
+                                 n_threads)
+            return loss, grad.astype(np.float64, copy=False)
+
+        res = scipy.optimize.minimize(
+            loss_and_grad,
+            self._params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        if res.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {res.nit} iteration(s) "
+                f"(status={res.status}): {res.message}. Increase the number of "
+                "iterations (max_iter) or scale the data.",
+                ConvergenceWarning,
+            )
+        self.n_iter_ = min(int(res.nit), self.max_iter)
+        self.loss_ = float(res.fun)
+        self._params[:] = res.x
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data. float32 input trains in float32.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: the loss is the weighted mean, and the L2 penalty is
+            divided by the sum of the weights of the batch.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+_EMPTY_ARRAYS = {
+    np.dtype(np.float64): np.empty(0, dtype=np.float64),
+    np.dtype(np.float32): np.empty(0, dtype=np.float32),
+}
+
+_SHARED_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'softplus'}, \
+default='relu'
+        Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)), tanh(x),
+        max(0, x), max(0.01 x, x) or log(1 + exp(x)).
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimisation: full-batch L-BFGS (scipy), mini-batch SGD, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty (weight decay). For a batch B the objective is
+        ``E_B = mean loss over B + alpha / (2 |B|) * sum_l ||W_l||_F^2``, biases
+        not penalised (with sample weights, |B| is the sum of the batch's
+        weights). It is the lambda of weight decay, ``E + (lambda / 2) ||w||^2``,
+        with ``lambda = alpha / |B|``: each step shrinks the weights by
+        ``learning_rate * alpha / |B| * W`` on top of the data gradient.
+
+    batch_size : int, default='auto'
+        Size of the mini-batches of the stochastic solvers;
+        'auto' means ``min(200, n_samples)``. Ignored by lbfgs.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule of the SGD step size: constant; ``learning_rate_init /
+        (t + 1) ** power_t`` after each epoch, t the samples seen; or divided by 5
+        whenever ``n_iter_no_change`` epochs fail to improve by ``tol``.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Shuffle the samples in each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance, default=None
+        Seeds the initial weights, the shuffling and the early-stopping split.
+        mlpx draws them as scikit-learn does, so the same seed gives the same
+        initial weights as scikit-learn's MLP.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no improvement.
+
+    verbose : bool, default=False
+        Print the loss after each epoch.
+
+    warm_start : bool, default=False
+        Start from the previous solution. The optimizer state (momentum, Adam
+        moments) resets on each call to ``fit``, as in scikit-learn.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum ('sgd' with momentum > 0).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, stop when its score
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the best weights.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping ('sgd', 'adam').
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        The loss after the last epoch (data loss plus L2 penalty).
+
+    best_loss_ : float or None
+        The lowest training loss reached (None with early stopping).
+
+    loss_curve_ : list of float
+        The loss after each epoch (stochastic solvers).
+
+    validation_scores_ : list of float or None
+        Held-out score after each epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        The best held-out score with early stopping, else None.
+
+    t_ : int
+        Training samples seen by the solver.
+
+    coefs_ : list of ndarray, length n_layers - 1
+        Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out). They are views
+        into one flat parameter buffer.
+
+    intercepts_ : list of ndarray, length n_layers - 1
+        Bias vectors, views into the same buffer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit, when X had string column names.
+
+    n_iter_ : int
+        Epochs (or lbfgs iterations) run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Activation of the output layer.
+"""
+
+
+class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
+    __doc__ = (
+        """Multi-layer perceptron classifier on a compiled engine.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
+    same parameters, defaults, fitted attributes and update rules. It minimises
+    the log-loss (softmax output for multiclass, logistic for binary and
+    multilabel targets).
+
+    Parameters
+    ----------"""
+        + _SHARED_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels (one array per output for multilabel targets).
+"""
+        + _ATTRIBUTES_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from mlpx import MLPXClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPXClassifier(hidden_layer_sizes=(32,), max_iter=50, random_state=0)
+    >>> clf.fit(X / 16, y).score(X / 16, y) > 0.95
+    True
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes "
+                        f"as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y
+
+    def predict(self, X):
+        """Predict class labels for X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, accuracy_score)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            All classes of all calls; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None:
+            classes = unique_labels(classes)
+            if not first_call and not np.array_equal(self.classes_, classes):
+                raise ValueError(
+                    f"`classes={classes}` is not the same as on the first call to "
+                    f"partial_fit, which was {self.classes_}."
+                )
+        if first_call:
+            snapshot = dict(self.__dict__)
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+            try:
+                return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+            except BaseException:
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
+                raise
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_log_proba(self, X):
+        """Log of the probability estimates, ``log(predict_proba(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, ordered as in `classes_`.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, ordered as in `classes_`.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
+    __doc__ = (
+        """Multi-layer perceptron regressor on a compiled engine.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: the
+    same parameters, defaults, fitted attributes and update rules. It minimises
+    half the mean squared error, ``sum_i sum_k (y_ik - p_ik)^2 / (2 n k)`` for n
+    samples and k outputs, plus the L2 penalty; its gradient is the exact
+    gradient of that loss for any number of outputs.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss; 'poisson' uses an exponential output and half the Poisson
+        deviance, for targets y >= 0.
+"""
+        + _SHARED_DOC
+        + """
+    Attributes
+    ----------"""
+        + _ATTRIBUTES_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from mlpx import MLPXRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=0.1, random_state=0)
+    >>> reg = MLPXRegressor(hidden_layer_sizes=(32,), solver="lbfgs", random_state=0)
+    >>> reg.fit(X, y).score(X, y) > 0.99
+    True
+    """
+    )
+
+    _extra_parameter_checks = {"loss": [pc.options("squared_error", "poisson")]}
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' requires y >= 0; y has negative values.")
+        return X, y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, r2_score)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,49 @@
+"""Versions of mlpx, its dependencies and the thread pools it runs on."""
+
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+
+def _versions():
+    from mlpx._core._openmp import openmp_enabled
+    from mlpx._threads import effective_n_threads
+    from mlpx._version import __version__
+
+    deps = {}
+    for name in ("numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib", "Cython"):
+        try:
+            deps[name] = version(name)
+        except PackageNotFoundError:
+            deps[name] = None
+    return {
+        "mlpx": __version__,
+        "python": sys.version.replace("\n", " "),
+        "machine": platform.platform(),
+        **deps,
+        "openmp (built with)": openmp_enabled(),
+        "engine threads": effective_n_threads(),
+    }
+
+
+def _thread_pools():
+    # Import the engine first so that its OpenMP runtime is loaded and visible.
+    import mlpx._core._forward_backward  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return threadpool_info()
+
+
+def show_versions():
+    """Print versions of mlpx, Python, numpy, scipy, scikit-learn, and the BLAS
+    and OpenMP runtimes that threadpoolctl sees (with their thread counts)."""
+    print("\nSystem and dependencies:")
+    for key, val in _versions().items():
+        print(f"{key:>22}: {val}")
+    print("\nThread pools (threadpoolctl):")
+    for pool in _thread_pools():
+        print(
+            f"{pool.get('user_api', '?'):>22}: {pool.get('internal_api')} "
+            f"{pool.get('version') or ''}, {pool.get('num_threads')} threads, "
+            f"{pool.get('filepath')}"
+        )

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from mlpx._network import ACTIVATION_CODES, n_params
+
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"]
+OUTPUTS = ["identity", "softmax", "logistic", "exp"]
+
+
+def make_problem(out, sizes, n=12, seed=0, dtype=np.float64):
+    """Random inputs, targets suited to the output, and small random parameters."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, sizes[0]))
+    k = sizes[-1]
+    if out == "identity":
+        Y = rng.normal(size=(n, k))
+    elif out == "softmax":
+        Y = np.eye(k)[rng.integers(0, k, n)]
+    elif out == "logistic":
+        Y = (rng.random((n, k)) < 0.5).astype(float)
+    else:  # exp / poisson
+        Y = rng.poisson(1.5, size=(n, k)).astype(float)
+    theta = rng.normal(scale=0.5, size=n_params(sizes))
+    return X.astype(dtype), Y.astype(dtype), theta.astype(dtype)
+
+
+def codes(hidden, out):
+    return ACTIVATION_CODES[hidden], ACTIVATION_CODES[out]
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+def dtype(request):
+    return request.param

@@ -1,0 +1,109 @@
+"""The compiled engine against central finite differences and a NumPy reference."""
+
+import numpy as np
+import pytest
+
+from mlpx._core._forward_backward import forward, loss_gradient
+from mlpx._core._openmp import openmp_enabled
+
+from . import reference
+from .conftest import HIDDEN, OUTPUTS, codes, make_problem
+
+DEPTHS = {1: (4, 5, 3), 2: (4, 5, 4, 3), 3: (4, 5, 4, 3, 3)}
+EMPTY = {np.float64: np.empty(0), np.float32: np.empty(0, dtype=np.float32)}
+
+
+def engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw=None, n_threads=1):
+    sizes = np.asarray(sizes, dtype=np.intp)
+    grad = np.empty_like(theta)
+    sw = EMPTY[theta.dtype.type] if sw is None else sw.astype(theta.dtype)
+    loss = loss_gradient(theta, sizes, *codes(hidden, out), X, Y, sw, alpha, grad,
+                         n_threads)
+    return loss, grad
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_gradient_matches_central_differences(hidden, out, depth, dtype):
+    sizes = DEPTHS[depth]
+    X, Y, theta = make_problem(out, sizes, dtype=dtype)
+    alpha = 0.3
+    _, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha)
+    assert grad.dtype == dtype
+    # Differences are taken in float64 at the same point, so the float32 engine
+    # is checked against an accurate derivative (to float32 accuracy).
+    t64, X64, Y64 = theta.astype(np.float64), X.astype(np.float64), Y.astype(np.float64)
+    h = 1e-6
+    fd = np.empty_like(t64)
+    for i in range(t64.size):
+        e = np.zeros_like(t64)
+        e[i] = h
+        lp, _ = engine_loss_grad(t64 + e, sizes, hidden, out, X64, Y64, alpha)
+        lm, _ = engine_loss_grad(t64 - e, sizes, hidden, out, X64, Y64, alpha)
+        fd[i] = (lp - lm) / (2 * h)
+    tol = 1e-6 if dtype == np.float64 else 2e-3
+    np.testing.assert_allclose(grad, fd, rtol=tol, atol=tol * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_engine_matches_numpy_reference(hidden, out, depth, dtype):
+    sizes = DEPTHS[depth]
+    X, Y, theta = make_problem(out, sizes, n=40, seed=1, dtype=dtype)
+    sw = np.random.default_rng(2).uniform(0.2, 2.0, X.shape[0])
+    ref_loss, ref_grad = reference.loss_and_gradient(
+        theta.astype(float), sizes, hidden, out, X.astype(float), Y.astype(float), 0.1,
+        sw,
+    )
+    loss, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, 0.1, sw)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert loss == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(grad, ref_grad, rtol=rtol * 10,
+                               atol=rtol * np.abs(ref_grad).max())
+    # forward pass (prediction path)
+    out_arr = np.empty((X.shape[0], sizes[-1]), dtype=dtype)
+    forward(theta, np.asarray(sizes, dtype=np.intp), *codes(hidden, out), X, out_arr, 1)
+    _, xs = reference.forward(theta.astype(float), sizes, hidden, out, X.astype(float))
+    np.testing.assert_allclose(out_arr, xs[-1], rtol=rtol * 10, atol=rtol)
+
+
+@pytest.mark.parametrize("sizes", [(30, 200, 50, 10), (784, 64, 10)])
+def test_large_batches_split_into_chunks_match_reference(sizes):
+    # Big enough that the batch is cut into several chunks and gradient tasks,
+    # and that BLAS (not the small-matrix loops) does the products.
+    X, Y, theta = make_problem("softmax", sizes, n=700, seed=3)
+    theta *= 0.1
+    ref_loss, ref_grad = reference.loss_and_gradient(theta, sizes, "tanh", "softmax",
+                                                     X, Y, 1e-3)
+    for n_threads in (1, 2):
+        loss, grad = engine_loss_grad(theta, sizes, "tanh", "softmax", X, Y, 1e-3,
+                                      n_threads=n_threads)
+        assert loss == pytest.approx(ref_loss, rel=1e-12)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-12)
+
+
+def test_gradient_is_bit_identical_for_any_thread_count():
+    sizes = (50, 120, 60, 7)
+    X, Y, theta = make_problem("softmax", sizes, n=1000, seed=4)
+    _, g1 = engine_loss_grad(theta, sizes, "relu", "softmax", X, Y, 1e-2, n_threads=1)
+    _, g2 = engine_loss_grad(theta, sizes, "relu", "softmax", X, Y, 1e-2, n_threads=2)
+    _, g3 = engine_loss_grad(theta, sizes, "relu", "softmax", X, Y, 1e-2, n_threads=3)
+    assert np.array_equal(g1, g2) and np.array_equal(g1, g3)
+
+
+def test_saturated_outputs_give_finite_loss_and_gradient():
+    sizes = (3, 4, 2)
+    X, Y, theta = make_problem("logistic", sizes)
+    X *= 1e4  # drives the outputs to exactly 0 or 1
+    for out in ("logistic", "softmax"):
+        loss, grad = engine_loss_grad(theta, sizes, "identity", out, X, Y, 0.0)
+        assert np.isfinite(loss) and np.isfinite(grad).all()
+
+
+def test_build_reports_openmp():
+    # The default build must have OpenMP; only an explicit MLPX_NO_OPENMP=1 build lacks it.
+    import os
+
+    assert openmp_enabled() or os.environ.get("MLPX_NO_OPENMP") == "1"
