@@ -26,6 +26,7 @@ from mlpx._network import (
     ACTIVATION_CODES,
     HIDDEN_ACTIVATIONS,
     glorot_uniform,
+    n_params,
     pack,
     unpack,
 )
@@ -194,18 +195,22 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         h = self.hidden_layer_sizes
         return [int(h)] if np.ndim(h) == 0 else [int(s) for s in h]
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
-        """Fit, leaving the estimator exactly as it was if anything raises."""
+    def _fit(self, X, y, sample_weight=None, incremental=False, init_params=None):
+        """Fit, leaving the estimator exactly as it was if anything raises.
+
+        init_params: a flat parameter vector to start from instead of the
+        default initialisation (used by mlpx.landscape for its init schemes).
+        """
         snapshot = dict(self.__dict__)
         try:
             with single_threaded_blas():
-                return self._fit_unsafe(X, y, sample_weight, incremental)
+                return self._fit_unsafe(X, y, sample_weight, incremental, init_params)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, init_params=None):
         self._validate_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -220,7 +225,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
-            self._initialize(Y, layer_units, X.dtype)
+            self._initialize(Y, layer_units, X.dtype, init_params)
         else:
             if layer_units != list(self._layer_units):
                 raise ValueError(
@@ -274,7 +279,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             raise ValueError("sample_weight sums to zero: no sample would count.")
         return sw
 
-    def _initialize(self, Y, layer_units, dtype):
+    def _initialize(self, Y, layer_units, dtype, init_params=None):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
@@ -286,7 +291,15 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             self.out_activation_ = "softmax"
         else:
             self.out_activation_ = "logistic"
-        params = glorot_uniform(self._random_state, layer_units, self.activation, dtype)
+        if init_params is None:
+            params = glorot_uniform(self._random_state, layer_units, self.activation, dtype)
+        else:
+            params = np.array(init_params, dtype=dtype).ravel()
+            if params.size != n_params(layer_units):
+                raise ValueError(
+                    f"init_params has {params.size} values; a network with layer "
+                    f"sizes {layer_units} has {n_params(layer_units)} parameters."
+                )
         self._set_params_buffer(params)
         self._best_params = params.copy()
         if self.solver in _STOCHASTIC_SOLVERS:

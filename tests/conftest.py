@@ -1,3 +1,8 @@
+import os
+
+# scikit-learn's check_array_api_input runs only when scipy sees this at import.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 
