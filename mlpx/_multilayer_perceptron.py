@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -41,6 +42,23 @@ _SMALL_FORWARD_FLOPS = 2e6
 
 class DivergenceError(ValueError):
     """Training diverged: the loss or the weights became NaN or infinite."""
+
+
+def _engine_input(X, dtype):
+    """X as the engine takes it: a C-contiguous array, or CSR arrays.
+
+    Returns (dense, csr) where csr is a dict of keyword arguments for the
+    engine (empty for dense input) and dense has 0 rows for sparse input.
+    """
+    if sp.issparse(X):
+        X = X.tocsr()
+        csr = dict(
+            x_data=np.ascontiguousarray(X.data, dtype=dtype),
+            x_indices=np.ascontiguousarray(X.indices, dtype=np.intp),
+            x_indptr=np.ascontiguousarray(X.indptr, dtype=np.intp),
+        )
+        return np.empty((0, X.shape[1]), dtype=dtype), csr
+    return np.ascontiguousarray(X, dtype=dtype), {}
 
 
 class BaseMultilayerPerceptronX(BaseEstimator, ABC):
@@ -171,18 +189,21 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (n_samples x n_outputs)."""
         if check_input:
-            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+            X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                              dtype=(np.float64, np.float32), reset=False)
         params = self._sync_params()
-        X = np.ascontiguousarray(X, dtype=params.dtype)
-        out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
+        n_samples = X.shape[0]
+        X, csr = _engine_input(X, params.dtype)
+        out = np.empty((n_samples, self.n_outputs_), dtype=params.dtype)
         hidden, output = self._engine_codes()
         sizes = np.asarray(self._layer_units, dtype=np.intp)
-        flops = 2.0 * X.shape[0] * (params.size - sum(self._layer_units[1:]))
+        flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
         if flops < _SMALL_FORWARD_FLOPS:
-            forward(params, sizes, hidden, output, X, out, 1)
+            forward(params, sizes, hidden, output, X, out, 1, **csr)
         else:
             with single_threaded_blas():
-                forward(params, sizes, hidden, output, X, out, effective_n_threads())
+                forward(params, sizes, hidden, output, X, out, effective_n_threads(),
+                        **csr)
         return out
 
     # -------------------------------------------------------------------- fit
@@ -242,7 +263,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 self.validation_scores_ = list(self.validation_scores_)
 
         dtype = self._params.dtype
-        X = np.ascontiguousarray(X, dtype=dtype)
+        if not sp.issparse(X):
+            X = np.ascontiguousarray(X, dtype=dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -361,6 +383,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         dtype = self._params.dtype
         sw = _EMPTY_ARRAYS[dtype] if sw_train is None else sw_train
         n_threads = effective_n_threads()
+        X_train, csr = _engine_input(X_train, dtype)
         opt = self._optimizer
         self.n_iter_ = 0
         for _ in range(self.max_iter):
@@ -382,6 +405,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 float(self.alpha),
                 opt,
                 n_threads,
+                **csr,
             )
             if status == DIVERGED:
                 raise DivergenceError(
@@ -444,7 +468,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         if not is_classifier(self) and y_val.shape[1] == 1:
             y_val = y_val.ravel()
         return (
-            np.ascontiguousarray(X_train),
+            X_train,
             np.ascontiguousarray(Y_train),
             None if sw_train is None else np.ascontiguousarray(sw_train),
             X_val,
@@ -481,12 +505,13 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         n_threads = effective_n_threads()
         alpha = float(self.alpha)
         grad = np.empty_like(self._params)
+        X, csr = _engine_input(X, dtype)
 
         def loss_and_grad(theta):
             # scipy's iterate is float64; a float64 network computes on it directly.
             theta = theta if dtype == np.float64 else theta.astype(dtype)
             loss = loss_gradient(theta, sizes, hidden, output, X, Y, sw, alpha, grad,
-                                 n_threads)
+                                 n_threads, **csr)
             return loss, grad.astype(np.float64, copy=False)
 
         res = scipy.optimize.minimize(
@@ -544,7 +569,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -775,6 +800,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=reset,
@@ -1011,6 +1037,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
             dtype=(np.float64, np.float32),

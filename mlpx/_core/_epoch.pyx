@@ -5,8 +5,8 @@ from libc.math cimport isfinite, pow, sqrt
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
-    Net, Plan, Update, SGD, ADAM, net_init, net_free, plan_init, plan_free,
-    batch_gradient,
+    CSR, Net, Plan, Update, SGD, ADAM, net_init, net_free, plan_init, plan_free,
+    batch_gradient, csr_or_null,
 )
 
 ctypedef Py_ssize_t intp
@@ -23,7 +23,9 @@ DIVERGED = STATUS_DIVERGED
 def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int out_act,
               const floating[:, ::1] X, const floating[:, ::1] Y,
               const floating[::1] sample_weight, const intp[::1] sample_idx,
-              intp batch_size, double alpha, object optimizer, int n_threads):
+              intp batch_size, double alpha, object optimizer, int n_threads,
+              const floating[::1] x_data=None, const intp[::1] x_indices=None,
+              const intp[::1] x_indptr=None):
     """Run one epoch of mini-batch SGD or Adam over (X, Y), updating params in place.
 
     Parameters
@@ -34,6 +36,7 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
         (no shuffling, and no copy: batches are slices of X).
     optimizer : an mlpx._optimizers optimizer; its state arrays are updated in
         place and its step counter `t` advanced.
+    x_data, x_indices, x_indptr : CSR arrays of a sparse X (then X has 0 rows).
 
     Returns
     -------
@@ -45,7 +48,10 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     cdef Net net
     cdef Plan plan
     cdef Update upd
-    cdef intp n = X.shape[0], start, m, total, b = 0
+    cdef CSR csr
+    cdef const CSR* sp = NULL
+    cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
+    cdef intp n = Y.shape[0], start, m, total, b = 0
     cdef intp bs = min(batch_size, n)
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
@@ -59,6 +65,8 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     cdef int status = STATUS_OK
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     cdef const intp* idx = &sample_idx[0] if sample_idx.shape[0] > 0 else NULL
+    if x_indptr is not None:
+        sp = csr_or_null(&csr, x_data, x_indices, x_indptr)
     upd.kind = optimizer.kind
     upd.lr = optimizer.learning_rate
     upd.momentum = optimizer.momentum
@@ -71,7 +79,7 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     plan.task_layer = NULL
     plan.task_i0 = NULL
     try:
-        if plan_init(&plan, &net, bs) != 0:
+        if plan_init(&plan, &net, bs, sp != NULL) != 0:
             raise MemoryError()
         total = net.cum_w[net.n_layers]
         ws = <floating*>malloc((2 * bs * total + bs * net.sizes[0] + net.n_params)
@@ -89,12 +97,12 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
                     upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t))
                               / (1 - pow(upd.beta_1, <double>t)))
                 loss = batch_gradient(
-                    &net, &plan, &params[0], grad, &X[0, 0], X.shape[1], &Y[0, 0], sw,
+                    &net, &plan, &params[0], grad, x, X.shape[1], &Y[0, 0], sw,
                     idx + start if idx != NULL else NULL, start, m,
                     ws, ws + bs * total, ws + 2 * bs * total,
                     dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
                     dbuf + 2 * plan.max_chunks + plan.n_tasks,
-                    alpha, &upd, &s1[0], &s2[0], n_threads, &sws, &finite)
+                    alpha, &upd, &s1[0], &s2[0], n_threads, &sws, &finite, sp)
                 if not finite or not isfinite(loss):
                     status = STATUS_DIVERGED
                     break

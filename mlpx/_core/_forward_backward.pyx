@@ -8,8 +8,8 @@ from cython.parallel cimport prange, threadid
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
-    Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
-    forward_rows, batch_gradient, ceil_div, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
+    CSR, Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
+    forward_rows, batch_gradient, ceil_div, csr_or_null, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
 )
 
 ctypedef Py_ssize_t intp
@@ -17,16 +17,25 @@ ctypedef Py_ssize_t intp
 
 def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
             int out_act, const floating[:, ::1] X, floating[:, ::1] out,
-            int n_threads):
-    """Write the network's outputs for the rows of X into out (n x sizes[-1])."""
+            int n_threads, const floating[::1] x_data=None,
+            const intp[::1] x_indices=None, const intp[::1] x_indptr=None):
+    """Write the network's outputs for the rows of X into out (n x sizes[-1]).
+
+    For sparse input pass X of shape (0, n_features) and the CSR arrays.
+    """
     cdef Net net
-    cdef intp n = X.shape[0], rows, n_chunks, c, r0, mc, scratch_rows
+    cdef CSR csr
+    cdef const CSR* sp = NULL
+    cdef intp n = out.shape[0], rows, n_chunks, c, r0, mc, scratch_rows
+    cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
     cdef int nt = n_threads, tid
     cdef floating* scratch = NULL
     cdef double flops_row = 0
     cdef int l
     if n == 0:
         return
+    if x_indptr is not None:
+        sp = csr_or_null(&csr, x_data, x_indices, x_indptr)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
     try:
@@ -48,14 +57,15 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
                     r0 = c * rows
                     mc = rows if r0 + rows <= n else n - r0
                     tid = threadid()
-                    forward_rows(&net, &params[0], &X[r0, 0], X.shape[1], mc,
-                                 scratch + tid * scratch_rows, rows, 0, &out[r0, 0])
+                    forward_rows(&net, &params[0], x + r0 * X.shape[1] if x != NULL else NULL,
+                                 X.shape[1], mc, scratch + tid * scratch_rows, rows, 0,
+                                 &out[r0, 0], sp, NULL, r0)
             else:
                 for c in range(n_chunks):
                     r0 = c * rows
                     mc = rows if r0 + rows <= n else n - r0
-                    forward_rows(&net, &params[0], &X[r0, 0], X.shape[1], mc,
-                                 scratch, rows, 0, &out[r0, 0])
+                    forward_rows(&net, &params[0], x + r0 * X.shape[1] if x != NULL else NULL,
+                                 X.shape[1], mc, scratch, rows, 0, &out[r0, 0], sp, NULL, r0)
     finally:
         free(scratch)
         net_free(&net)
@@ -64,29 +74,36 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
 def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
                   int out_act, const floating[:, ::1] X, const floating[:, ::1] Y,
                   const floating[::1] sample_weight, double alpha,
-                  floating[::1] grad, int n_threads):
+                  floating[::1] grad, int n_threads, const floating[::1] x_data=None,
+                  const intp[::1] x_indices=None, const intp[::1] x_indptr=None):
     """Loss of the whole data set and its gradient w.r.t. the flat parameters.
 
     The loss is scikit-learn's: the (weighted) mean data loss plus
     alpha / (2 * sum(sample_weight)) * sum of squared weights. sample_weight
-    of length 0 means unweighted. grad (n_params) is overwritten.
+    of length 0 means unweighted. grad (n_params) is overwritten. For sparse
+    input pass X of shape (0, n_features) and the CSR arrays.
     """
     cdef Net net
+    cdef CSR csr
+    cdef const CSR* sp = NULL
+    cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
     cdef Plan plan
     cdef Update upd
-    cdef intp n = X.shape[0], total
+    cdef intp n = Y.shape[0], total
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
     cdef double loss, sws
     cdef bint finite
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     upd.kind = NO_UPDATE
+    if x_indptr is not None:
+        sp = csr_or_null(&csr, x_data, x_indices, x_indptr)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
     plan.task_layer = NULL
     plan.task_i0 = NULL
     try:
-        if plan_init(&plan, &net, n) != 0:
+        if plan_init(&plan, &net, n, sp != NULL) != 0:
             raise MemoryError()
         total = net.cum_w[net.n_layers]
         ws = <floating*>malloc(2 * n * total * sizeof(floating))
@@ -95,11 +112,11 @@ def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
             raise MemoryError()
         with nogil:
             loss = batch_gradient(
-                &net, &plan, &params[0], &grad[0], &X[0, 0], X.shape[1], &Y[0, 0], sw,
+                &net, &plan, &params[0], &grad[0], x, X.shape[1], &Y[0, 0], sw,
                 NULL, 0, n, ws, ws + n * total, NULL,
                 dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
                 dbuf + 2 * plan.max_chunks + plan.n_tasks,
-                alpha, &upd, NULL, NULL, n_threads, &sws, &finite)
+                alpha, &upd, NULL, NULL, n_threads, &sws, &finite, sp)
     finally:
         free(ws)
         free(dbuf)

@@ -84,6 +84,14 @@ cdef struct Update:
     double epsilon
 
 
+cdef struct CSR:
+    # A sparse input matrix in CSR form; `data` points to float or double
+    # values matching the network's type.
+    const void* data
+    const intp* indices
+    const intp* indptr
+
+
 cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_act,
                          int out_act) noexcept nogil:
     """Fill net from the layer sizes; return -1 if memory ran out."""
@@ -122,14 +130,29 @@ cdef inline intp ceil_div(intp a, intp b) noexcept nogil:
     return (a + b - 1) // b
 
 
-cdef inline int plan_init(Plan* plan, const Net* net, intp cap) noexcept nogil:
+cdef inline intp layer_blocks(const Net* net, int l, intp cap, bint sparse) noexcept nogil:
+    """Number of row blocks (tasks) of W_l's gradient; the shapes decide, not the threads."""
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1]
+    cdef intp n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
+    if sparse and l == 0:
+        return 1  # the sparse first-layer gradient is one scatter pass over the rows
+    if n_blocks < 1:
+        n_blocks = 1
+    if n_blocks > fi:
+        n_blocks = fi
+    if n_blocks > 64:
+        n_blocks = 64
+    return n_blocks
+
+
+cdef inline int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
     """Cut batches of `cap` rows into chunks and the gradient into tasks.
 
     Depends only on the network and the batch size, never on the thread count.
     Return -1 if memory ran out.
     """
     cdef int L = net.n_layers, l
-    cdef intp fi, fo, n_blocks, rows, t, i0
+    cdef intp fi, rows, t, i0
     cdef double flops_row = 0
     for l in range(L):
         flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
@@ -145,16 +168,7 @@ cdef inline int plan_init(Plan* plan, const Net* net, intp cap) noexcept nogil:
     plan.max_chunks = ceil_div(cap, rows)
     plan.n_tasks = 0
     for l in range(L):
-        fi = net.sizes[l]
-        fo = net.sizes[l + 1]
-        n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
-        if n_blocks < 1:
-            n_blocks = 1
-        if n_blocks > fi:
-            n_blocks = fi
-        if n_blocks > 64:
-            n_blocks = 64
-        plan.n_tasks += n_blocks
+        plan.n_tasks += layer_blocks(net, l, cap, sparse)
     plan.task_layer = <int*>malloc(2 * plan.n_tasks * sizeof(int))
     plan.task_i0 = <intp*>malloc(2 * plan.n_tasks * sizeof(intp))
     if plan.task_layer == NULL or plan.task_i0 == NULL:
@@ -166,18 +180,9 @@ cdef inline int plan_init(Plan* plan, const Net* net, intp cap) noexcept nogil:
     plan.task_bias = plan.task_layer + plan.n_tasks
     plan.task_i1 = plan.task_i0 + plan.n_tasks
     t = 0
-    # Larger layers first, so dynamic scheduling balances the threads.
     for l in range(L):
         fi = net.sizes[l]
-        fo = net.sizes[l + 1]
-        n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
-        if n_blocks < 1:
-            n_blocks = 1
-        if n_blocks > fi:
-            n_blocks = fi
-        if n_blocks > 64:
-            n_blocks = 64
-        rows = ceil_div(fi, n_blocks)
+        rows = ceil_div(fi, layer_blocks(net, l, cap, sparse))
         i0 = 0
         while i0 < fi:
             plan.task_layer[t] = l
@@ -197,14 +202,39 @@ cdef inline void plan_free(Plan* plan) noexcept nogil:
     plan.task_i0 = NULL
 
 
+cdef inline void sparse_times_dense(
+    const CSR* sp, const intp* idx, intp row0, intp m,
+    const floating* W, intp n,  # IN  W (n_features x n)
+    floating* out,              # OUT m x n
+) noexcept nogil:
+    """out[i] = X[row_i] @ W for CSR rows row_i = idx[i] (or row0 + i)."""
+    cdef const floating* data = <const floating*>sp.data
+    cdef intp i, j, p, r
+    cdef floating x
+    cdef floating* o
+    cdef const floating* w
+    for i in range(m):
+        r = idx[i] if idx != NULL else row0 + i
+        o = out + i * n
+        for j in range(n):
+            o[j] = 0
+        for p in range(sp.indptr[r], sp.indptr[r + 1]):
+            x = data[p]
+            w = W + sp.indices[p] * n
+            for j in range(n):
+                o[j] += x * w[j]
+
+
 cdef inline void forward_rows(
     const Net* net,
     const floating* params,   # IN
-    const floating* x,        # IN  m x sizes[0], row stride ldx
+    const floating* x,        # IN  m x sizes[0], row stride ldx (unused if sp)
     intp ldx, intp m,
     floating* acts,           # OUT layer blocks, capacity cap, rows from r0
     intp cap, intp r0,
     floating* out_last,       # OUT if not NULL, the output layer goes here (m x k)
+    const CSR* sp,            # IN  sparse input instead of x, or NULL
+    const intp* idx, intp row0,  # rows of sp: idx[i] or row0 + i
 ) noexcept nogil:
     """Forward pass of m rows: s = x W + b, x' = act(s), layer by layer."""
     cdef int L = net.n_layers, l, act
@@ -218,8 +248,11 @@ cdef inline void forward_rows(
             out = out_last
         else:
             out = acts + cap * net.cum_w[l] + r0 * fo
-        gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
-             params + net.w_off[l], fo, <floating>0, out, fo)
+        if l == 0 and sp != NULL:
+            sparse_times_dense(sp, idx, row0, m, params + net.w_off[0], fo, out)
+        else:
+            gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
+                 params + net.w_off[l], fo, <floating>0, out, fo)
         act = net.out_act if l == L - 1 else net.hidden_act
         bias_activation(out, m, fo, params + net.b_off[l], act)
         inp = out
@@ -235,11 +268,12 @@ cdef inline double chunk_forward_backward(
     const floating* sw,       # IN  sample weights or NULL
     const intp* idx,          # IN  row indices of this chunk, or NULL (rows row0..)
     intp row0, intp m,
-    floating* xbuf,           # OUT gathered input rows (used when idx is not NULL)
+    floating* xbuf,           # OUT gathered input rows (dense X with idx)
     floating* acts,           # OUT activations of this chunk's rows
     floating* deltas,         # OUT deltas of this chunk's rows
     intp cap, intp r0,
     double* sw_sum,           # OUT
+    const CSR* sp,            # IN  sparse X instead of X, or NULL
 ) noexcept nogil:
     """Region-1 work of one chunk; return the chunk's weighted loss sum."""
     cdef int L = net.n_layers, l
@@ -248,7 +282,9 @@ cdef inline double chunk_forward_backward(
     cdef const floating* src
     cdef floating* dst
     cdef double loss
-    if idx != NULL:
+    if sp != NULL:
+        x0 = NULL
+    elif idx != NULL:
         for i in range(m):
             src = X + idx[i] * ldx
             dst = xbuf + (r0 + i) * nf
@@ -258,7 +294,7 @@ cdef inline double chunk_forward_backward(
         ldx = nf
     else:
         x0 = X + row0 * ldx
-    forward_rows(net, params, x0, ldx, m, acts, cap, r0, NULL)
+    forward_rows(net, params, x0, ldx, m, acts, cap, r0, NULL, sp, idx, row0)
     fo = net.sizes[L]
     loss = output_loss_and_delta(
         acts + cap * net.cum_w[L - 1] + r0 * fo,
@@ -300,6 +336,29 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
             p[j] += <floating>(-u.lr * s1[j] / (<floating>sqrt(s2[j]) + eps))
 
 
+cdef inline void sparse_transpose_times_dense(
+    const CSR* sp, const intp* idx, intp row0, intp m,
+    const floating* D, intp n,  # IN  m x n
+    floating* G, intp size,     # OUT n_features x n (size elements)
+) noexcept nogil:
+    """G = X[rows]^T @ D by scattering each stored value of X into G's rows."""
+    cdef const floating* data = <const floating*>sp.data
+    cdef intp i, j, p, r
+    cdef floating x
+    cdef floating* g
+    cdef const floating* d
+    for j in range(size):
+        G[j] = 0
+    for i in range(m):
+        r = idx[i] if idx != NULL else row0 + i
+        d = D + i * n
+        for p in range(sp.indptr[r], sp.indptr[r + 1]):
+            x = data[p]
+            g = G + sp.indices[p] * n
+            for j in range(n):
+                g[j] += x * d[j]
+
+
 cdef inline double task_gradient(
     const Net* net, const Plan* plan, intp t,
     floating* params,         # IN/OUT (OUT when u.kind != NO_UPDATE)
@@ -309,6 +368,7 @@ cdef inline double task_gradient(
     double alpha, double sw_sum,
     const Update* u, floating* s1, floating* s2,
     double* check,            # OUT sum of the updated parameters (NaN/inf detector)
+    const CSR* sp, const intp* idx, intp row0,  # sparse X and the batch rows
 ) noexcept nogil:
     """Region-2 work of task t; return the sum of squares of its weights (before the step)."""
     cdef int l = plan.task_layer[t]
@@ -328,10 +388,13 @@ cdef inline double task_gradient(
     else:
         inp = acts + plan.cap * net.cum_w[l - 1]
         ld_in = fi
-    # dE/dW_l[i0:i1] = x^(l-1)[:, i0:i1]^T delta^(l)
-    gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
-         <floating>0, G, fo)
     n = (i1 - i0) * fo
+    # dE/dW_l[i0:i1] = x^(l-1)[:, i0:i1]^T delta^(l)
+    if l == 0 and sp != NULL:
+        sparse_transpose_times_dense(sp, idx, row0, m, D, fo, G, n)
+    else:
+        gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
+             <floating>0, G, fo)
     for j in range(n):
         w = W[j]
         sq += <double>w * w
@@ -371,6 +434,7 @@ cdef inline double batch_gradient(
     int n_threads,
     double* sw_total,         # OUT sum of sample weights in the batch
     bint* finite,             # OUT whether the updated parameters are all finite
+    const CSR* sp,            # IN  sparse X (then X is unused), or NULL
 ) noexcept nogil:
     """Loss of one batch (data term + L2 term, scikit-learn's scaling), its
     gradient and, if u.kind != NO_UPDATE, one optimizer step."""
@@ -390,18 +454,21 @@ cdef inline double batch_gradient(
             mc = cr if r0 + cr <= m else m - r0
             chunk_loss[c] = chunk_forward_backward(
                 net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
-                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c])
+                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c], sp)
     else:
         for c in range(n_chunks):
             r0 = c * cr
             mc = cr if r0 + cr <= m else m - r0
             chunk_loss[c] = chunk_forward_backward(
                 net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
-                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c])
+                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c], sp)
     for c in range(n_chunks):
         loss += chunk_loss[c]
         sws += chunk_sw[c]
-    if idx != NULL:
+    if sp != NULL:
+        x0 = NULL
+        ldx0 = 0
+    elif idx != NULL:
         x0 = xbuf
         ldx0 = net.sizes[0]
     else:
@@ -410,14 +477,28 @@ cdef inline double batch_gradient(
     if nt2 > 1:
         for t in prange(plan.n_tasks, nogil=True, schedule='dynamic', num_threads=nt2):
             task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
-                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t])
+                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t],
+                                       sp, idx, row0)
     else:
         for t in range(plan.n_tasks):
             task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
-                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t])
+                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t],
+                                       sp, idx, row0)
     for t in range(plan.n_tasks):
         sq += task_sq[t]
         chk += task_chk[t]
     sw_total[0] = sws
     finite[0] = (chk - chk) == 0
     return loss / sws + 0.5 * alpha * sq / sws
+
+
+cdef inline const CSR* csr_or_null(CSR* sp, const floating[::1] data,
+                                   const intp[::1] indices,
+                                   const intp[::1] indptr) noexcept:
+    """Point sp at the CSR arrays, or return NULL when the input is dense (indptr empty)."""
+    if indptr.shape[0] == 0:
+        return NULL
+    sp.data = &data[0] if data.shape[0] > 0 else NULL
+    sp.indices = &indices[0] if indices.shape[0] > 0 else NULL
+    sp.indptr = &indptr[0]
+    return sp
