@@ -18,11 +18,13 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from mlpx import _param_checks as pc
 from mlpx._core._epoch import DIVERGED, run_epoch
 from mlpx._core._forward_backward import forward, loss_gradient
+from mlpx._losses import mean_loss
 from mlpx._network import (
     ACTIVATION_CODES,
     HIDDEN_ACTIVATIONS,
@@ -216,22 +218,25 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         h = self.hidden_layer_sizes
         return [int(h)] if np.ndim(h) == 0 else [int(s) for s in h]
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, init_params=None):
+    def _fit(self, X, y, sample_weight=None, incremental=False, init_params=None,
+             validation=None):
         """Fit, leaving the estimator exactly as it was if anything raises.
 
         init_params: a flat parameter vector to start from instead of the
         default initialisation (used by mlpx.landscape for its init schemes).
+        validation: (X_val, y_val, sample_weight_val) given to fit, or None.
         """
         snapshot = dict(self.__dict__)
         try:
             with single_threaded_blas():
-                return self._fit_unsafe(X, y, sample_weight, incremental, init_params)
+                return self._fit_unsafe(X, y, sample_weight, incremental, init_params,
+                                        validation)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental, init_params=None):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, init_params, validation):
         self._validate_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -242,6 +247,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             sample_weight = self._check_sample_weight(sample_weight, X)
         if Y.ndim == 1:
             Y = Y.reshape((-1, 1))
+        sample_weight = self._with_class_weight(Y, sample_weight, incremental)
         layer_units = [X.shape[1]] + hidden + [Y.shape[1]]
         self._random_state = check_random_state(self.random_state)
 
@@ -259,8 +265,9 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             if hasattr(self, "_optimizer"):
                 self._optimizer = self._optimizer.copy()
             self.loss_curve_ = list(getattr(self, "loss_curve_", None) or [])
-            if getattr(self, "validation_scores_", None) is not None:
-                self.validation_scores_ = list(self.validation_scores_)
+            for name in ("validation_scores_", "validation_loss_curve_"):
+                if getattr(self, name, None) is not None:
+                    setattr(self, name, list(getattr(self, name)))
 
         dtype = self._params.dtype
         if not sp.issparse(X):
@@ -268,9 +275,12 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+        val = None
+        if validation is not None and (validation[0] is not None or validation[1] is not None):
+            val = self._check_validation_set(*validation)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, incremental)
+            self._fit_stochastic(X, Y, sample_weight, incremental, val)
         else:
             self._fit_lbfgs(X, Y, sample_weight)
 
@@ -280,6 +290,36 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 "contain large values and need to be preprocessed."
             )
         return self
+
+    def _with_class_weight(self, Y, sample_weight, incremental):
+        """Sample weights times class weights (classifier only)."""
+        return sample_weight
+
+    def _check_validation_set(self, X_val, y_val, sample_weight_val):
+        """Validate a validation set given to fit; return (X, Y, y, sample_weight)."""
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "X_val and y_val are used for early stopping, which only the "
+                f"stochastic solvers ('sgd', 'adam') do; solver={self.solver!r}."
+            )
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val were passed to fit while early_stopping=False. "
+                "Set early_stopping=True to stop on this validation set."
+            )
+        X_val = validate_data(self, X_val, accept_sparse=["csr", "csc"],
+                              dtype=(np.float64, np.float32), reset=False)
+        y_val, Y_val = self._validate_targets(y_val)
+        if X_val.shape[0] != Y_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {Y_val.shape[0]}."
+            )
+        if sample_weight_val is not None:
+            sample_weight_val = self._check_sample_weight(sample_weight_val, X_val)
+        dtype = self._params.dtype
+        return X_val, np.ascontiguousarray(Y_val, dtype=dtype), y_val, sample_weight_val
 
     def _check_sample_weight(self, sample_weight, X):
         sw = np.asarray(sample_weight)
@@ -329,11 +369,13 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
     def _new_optimizer(self):
@@ -352,19 +394,16 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             n, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
         )
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental):
+    def _fit_stochastic(self, X, Y, sample_weight, incremental, val=None):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer()
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
-        if early_stopping:
-            X_train, Y_train, sw_train, X_val, y_val, sw_val = self._validation_split(
-                X, Y, sample_weight
-            )
+        if early_stopping and val is None:
+            X_train, Y_train, sw_train, val = self._validation_split(X, Y, sample_weight)
         else:
             X_train, Y_train, sw_train = X, Y, sample_weight
-            X_val = y_val = sw_val = None
 
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=np.intp)
@@ -420,7 +459,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             self.loss_curve_.append(self.loss_)
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-            self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+            self._update_no_improvement_count(early_stopping, val)
             opt.iteration_ends(self.t_)
             if self._no_improvement_count > self.n_iter_no_change:
                 if early_stopping:
@@ -464,22 +503,29 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 "The validation set is too small. Increase 'validation_fraction' or "
                 "the size of your dataset."
             )
-        y_val = self._label_binarizer.inverse_transform(Y_val) if is_classifier(self) else Y_val
-        if not is_classifier(self) and y_val.shape[1] == 1:
-            y_val = y_val.ravel()
+        y_val = self._predictions_from_output(Y_val)
         return (
             X_train,
             np.ascontiguousarray(Y_train),
             None if sw_train is None else np.ascontiguousarray(sw_train),
-            X_val,
-            y_val,
-            sw_val,
+            (X_val, Y_val, y_val, sw_val),
         )
 
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+    def _validation_score_and_loss(self, val):
+        """Score (accuracy or R^2) and mean data loss on the validation set."""
+        X_val, Y_val, y_val, sw_val = val
+        out = self._forward_pass_fast(X_val, check_input=False)
+        loss = mean_loss(self.out_activation_, Y_val, out, sw_val)
+        y_pred = self._predictions_from_output(out)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan, loss
+        return self._score_function(y_val, y_pred, sample_weight=sw_val), loss
+
+    def _update_no_improvement_count(self, early_stopping, val):
         if early_stopping:
-            score = self._score(X_val, y_val, sample_weight=sw_val)
+            score, loss = self._validation_score_and_loss(val)
             self.validation_scores_.append(score)
+            self.validation_loss_curve_.append(loss)
             if self.verbose:
                 print("Validation score: %f" % score)
             if score < self.best_validation_score_ + self.tol:
@@ -532,11 +578,6 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         self.loss_ = float(res.fun)
         self._params[:] = res.x
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
-        y_pred = self._predict(X, check_input=False)
-        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
-            return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -546,7 +587,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             )
         return True
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -559,13 +601,21 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights: the loss is the weighted mean, and the L2 penalty is
             divided by the sum of the weights of the batch.
+        X_val, y_val : array-like, default=None
+            A validation set for early stopping (requires ``early_stopping=True``
+            and a stochastic solver). When given, all of X trains the network
+            and ``validation_fraction`` is ignored. As in
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples, for the score and the loss.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
+                         validation=(X_val, y_val, sample_weight_val))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -677,6 +727,10 @@ _ATTRIBUTES_DOC = """
     validation_scores_ : list of float or None
         Held-out score after each epoch with early stopping, else None.
 
+    validation_loss_curve_ : list of float or None
+        Mean data loss (no penalty) on the held-out set after each epoch, with
+        early stopping, else None.
+
     best_validation_score_ : float or None
         The best held-out score with early stopping, else None.
 
@@ -711,6 +765,8 @@ _ATTRIBUTES_DOC = """
 
 
 class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
+    _extra_parameter_checks = {"class_weight": [pc.class_weight()]}
+
     __doc__ = (
         """Multi-layer perceptron classifier on a compiled engine.
 
@@ -723,6 +779,12 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
     ----------"""
         + _SHARED_DOC
         + """
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into the sample weights: a dict
+        {label: weight}, or 'balanced' for ``n_samples / (n_classes *
+        np.bincount(y))``, as elsewhere in scikit-learn. Single-output targets
+        only; 'balanced' is not available in ``partial_fit``.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray
@@ -767,7 +829,9 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -845,13 +909,42 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return self._predictions_from_output(
+            self._forward_pass_fast(X, check_input=check_input)
+        )
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, accuracy_score)
+    def _predictions_from_output(self, out):
+        return self._label_binarizer.inverse_transform(
+            out.ravel() if self.n_outputs_ == 1 else out
+        )
+
+    _score_function = staticmethod(accuracy_score)
+
+    def _validate_targets(self, y):
+        """Check held-out labels against classes_; return (labels, indicator)."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has labels {unknown} that are not in classes_ {self.classes_}."
+            )
+        return y, self._label_binarizer.transform(y)
+
+    def _with_class_weight(self, Y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one batch "
+                "does not show the class frequencies. Pass a dict of class weights."
+            )
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(int)
+        weights = compute_sample_weight(self.class_weight, self.classes_[index])
+        return weights if sample_weight is None else weights * sample_weight
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1066,13 +1159,24 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+        return self._predictions_from_output(
+            self._forward_pass_fast(X, check_input=check_input)
+        )
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, r2_score)
+    def _predictions_from_output(self, out):
+        return out.ravel() if out.shape[1] == 1 else out
+
+    _score_function = staticmethod(r2_score)
+
+    def _validate_targets(self, y):
+        """Check held-out targets; return (targets, 2-D targets)."""
+        y = check_array(y, ensure_2d=False, dtype=np.float64)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y.shape[1]} outputs; the model has {self.n_outputs_}."
+            )
+        return y, Y
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):

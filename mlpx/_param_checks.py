@@ -60,6 +60,12 @@ def inf():
     return (lambda v: _is_real(v) and v == np.inf), "inf"
 
 
+def class_weight():
+    return (
+        lambda v: v is None or v == "balanced" or isinstance(v, dict)
+    ), "a dict, 'balanced' or None"
+
+
 def hidden_layer_sizes():
     def check(v):
         if _is_int(v):

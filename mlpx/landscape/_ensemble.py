@@ -1,0 +1,307 @@
+"""Train one network per seed and record it epoch by epoch.
+
+Recording per epoch reproduces ``fit`` exactly. Calling ``partial_fit`` K times
+keeps the optimizer state (Adam moments, momentum, step count), whereas
+``warm_start`` fits reset it; but with ``shuffle=True`` and an integer
+``random_state`` each call re-seeds its random generator (scikit-learn's MLPs
+behave the same), so every call after the first draws the same permutation and
+the trajectory leaves that of ``fit`` after the first epoch. ``fit`` instead
+composes a fresh permutation with the previous order each epoch. So the
+estimator is driven with ``shuffle=False`` while the permutations are drawn
+here, from ``RandomState(seed)`` and in ``fit``'s order, and each epoch's data
+is passed in that order: with ``shuffle=False`` K ``partial_fit`` calls equal
+one ``fit`` bit for bit, hence so does the whole run.
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import r2_score
+from sklearn.utils import check_X_y
+
+from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
+from mlpx.landscape._agreement import KINDS, _agree_mask, flat_params
+from mlpx.landscape._initialization import check_init, initial_params, layer_units
+from mlpx.landscape._losses import data_loss
+from mlpx.landscape._results import SeedStudy
+
+RECORDABLE = ("loss", "predictions", "params")
+
+
+def check_seeds(seeds):
+    """A list of at least two distinct integer seeds."""
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be a sequence of integers, got {seeds!r}.") from None
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"seeds must be integers, got {seeds!r}.")
+    seeds = [int(s) for s in seeds]
+    if len(seeds) < 2:
+        raise ValueError(
+            f"A seed study compares models: it needs at least 2 seeds, got {len(seeds)}."
+        )
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}.")
+    return seeds
+
+
+def check_data(X, y, X_test, y_test):
+    """Validated (X, y, X_test, y_test) as arrays; X_test and y_test go together."""
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test go together: pass both or neither.")
+    X, y = check_X_y(X, y, multi_output=True, dtype=(np.float64, np.float32))
+    if X_test is not None:
+        if len(X_test) != len(y_test):
+            raise ValueError(
+                f"X_test has {len(X_test)} samples but y_test has {len(y_test)}."
+            )
+        X_test, y_test = check_X_y(
+            X_test, y_test, multi_output=True, dtype=(np.float64, np.float32)
+        )
+        if X_test.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"X_test has {X_test.shape[1]} features but X has {X.shape[1]}."
+            )
+        X_test = X_test.astype(X.dtype, copy=False)
+    return X, y, X_test, y_test
+
+
+def check_record(record, record_every):
+    record = (record,) if isinstance(record, str) else tuple(record)
+    unknown = set(record) - set(RECORDABLE)
+    if unknown:
+        raise ValueError(f"record can hold {RECORDABLE}; unknown: {sorted(unknown)}.")
+    if not (isinstance(record_every, numbers.Integral) and record_every >= 1):
+        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}.")
+    return tuple(r for r in RECORDABLE if r in record)
+
+
+def default_predict(est, X):
+    """The estimator's own ``predict``."""
+    return est.predict(X)
+
+
+def _score(kind, y_true, y_pred):
+    if kind == "classification":
+        return float(_agree_mask(np.asarray(y_true), np.asarray(y_pred), kind, None).mean())
+    return float(r2_score(y_true, y_pred))
+
+
+class SeedTask:
+    """Everything one worker needs to train and record one seed (picklable)."""
+
+    def __init__(self, setup, index, seed, estimator, X, y, X_test=None, y_test=None,
+                 y_score=None, y_test_score=None, init="default", init_scale=None,
+                 record=("loss",), record_every=1, predict=None, kind="classification"):
+        self.setup, self.index, self.seed = setup, index, seed
+        self.estimator = estimator
+        self.X, self.y, self.X_test, self.y_test = X, y, X_test, y_test
+        self.y_score = y if y_score is None else y_score
+        self.y_test_score = y_test if y_test_score is None else y_test_score
+        self.init, self.init_scale = init, init_scale
+        self.record, self.record_every = record, record_every
+        self.predict = predict or default_predict
+        self.kind = kind
+
+
+def recorded_epochs(n_epochs, record_every):
+    epochs = list(range(record_every, n_epochs + 1, record_every))
+    if not epochs or epochs[-1] != n_epochs:
+        epochs.append(n_epochs)
+    return epochs
+
+
+def _record(est, task, run, train_loss):
+    train_pred = np.asarray(task.predict(est, task.X))
+    test_pred = None if task.X_test is None else np.asarray(task.predict(est, task.X_test))
+    if "loss" in task.record:
+        run["train_loss"].append(train_loss)
+        run["train_score"].append(_score(task.kind, task.y_score, train_pred))
+        if test_pred is not None:
+            run["test_loss"].append(data_loss(est, task.X_test, task.y_test))
+            run["test_score"].append(_score(task.kind, task.y_test_score, test_pred))
+    if "predictions" in task.record:
+        run["train_pred"].append(train_pred)
+        if test_pred is not None:
+            run["test_pred"].append(test_pred)
+    if "params" in task.record:
+        run["params"].append(flat_params(est).copy())
+
+
+def train_one(task):
+    """Train and record one seed; return the fitted estimator and its records."""
+    est = clone(task.estimator).set_params(random_state=task.seed)
+    X, y = task.X, task.y
+    run = {k: [] for k in ("train_loss", "train_score", "test_loss", "test_score",
+                           "train_pred", "test_pred", "params")}
+    rs = np.random.RandomState(task.seed)
+    dtype = X.dtype
+    units = layer_units(est, X, y)
+    theta = initial_params(task.init, task.init_scale, task.seed, units, est.activation,
+                           dtype, random_state=rs)
+    if task.init != "default":
+        # A given start draws nothing from the estimator's generator, so the
+        # shuffles start from a fresh RandomState(seed), as in _fit(init_params=...).
+        rs = np.random.RandomState(task.seed)
+
+    if est.solver == "lbfgs":  # no epochs: one fit, recorded at its end
+        est._fit(X, y, init_params=theta)
+        _record(est, task, run, float(est.loss_))
+        run["epochs"] = [est.max_iter]
+        run["estimator"] = est
+        return run
+
+    n_epochs, shuffle, warm_start = est.max_iter, est.shuffle, est.warm_start
+    est.set_params(shuffle=False, warm_start=False)
+    epochs = set(recorded_epochs(n_epochs, task.record_every))
+    order = np.arange(X.shape[0])
+    for epoch in range(1, n_epochs + 1):
+        if shuffle:
+            perm = np.arange(X.shape[0])
+            rs.shuffle(perm)  # the draw of sklearn.utils.shuffle, as fit makes it
+            order = order[perm]
+            Xe, ye = X[order], y[order]
+        else:
+            Xe, ye = X, y
+        if epoch == 1:
+            est._fit(Xe, ye, incremental=True, init_params=theta)
+        else:
+            est.partial_fit(Xe, ye)
+        if epoch in epochs:
+            _record(est, task, run, float(est.loss_curve_[-1]))
+    est.set_params(shuffle=shuffle, warm_start=warm_start)
+    est.n_iter_ = n_epochs  # partial_fit counts its own single epoch
+    run["epochs"] = sorted(epochs)
+    run["estimator"] = est
+    return run
+
+
+def run_tasks(tasks, n_jobs=None, verbose=False):
+    """Run train_one over tasks with joblib (any backend, e.g. dask), in order."""
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(train_one)(t) for t in tasks
+    )
+    if verbose:
+        from mlpx.landscape._progress import progress
+
+        results = progress(results, total=len(tasks), desc="seeds x setups")
+    return list(results)
+
+
+def train_seeds(
+    estimator,
+    X,
+    y,
+    seeds,
+    *,
+    X_test=None,
+    y_test=None,
+    init="default",
+    init_scale=None,
+    record="loss",
+    record_every=1,
+    predict=None,
+    kind=None,
+    name=None,
+    tau=0.1,
+    regression_tol=0.1,
+    n_jobs=None,
+    verbose=False,
+):
+    """Fit one clone of `estimator` per seed and record each along training.
+
+    Each seed trains ``estimator.max_iter`` epochs with ``random_state=seed``
+    and exactly the trajectory of ``clone(estimator).set_params(
+    random_state=seed).fit(X, y)`` (default init), except that training never
+    stops early on ``tol`` / ``n_iter_no_change``: all seeds are recorded at the
+    same epochs. Recording happens after epochs ``record_every``,
+    ``2 * record_every``, ... and the last one.
+
+    Parameters
+    ----------
+    estimator : MLPXClassifier or MLPXRegressor
+        The model to train; it is cloned, never fitted itself. Its solver is
+        'adam' or 'sgd' (recorded per epoch) or 'lbfgs' (recorded once, at the
+        end, labelled epoch ``max_iter``). ``early_stopping`` is not supported.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Training targets.
+    seeds : sequence of int
+        At least two distinct seeds; seed ``seeds[i]`` is model i.
+    X_test, y_test : array-like, default=None
+        Held-out data for the test loss, score and predictions (both or neither).
+    init : {'default', 'he', 'normal'}, default='default'
+        'default': the estimator's Glorot initialisation. 'he': W ~ N(0, 2 /
+        fan_in). 'normal': W ~ N(0, init_scale^2). He and normal set biases to 0
+        and draw from ``numpy.random.default_rng(seed)``.
+    init_scale : float, sequence of float or callable, default=None
+        With init='normal': one scale for all seeds, one per seed, or a function
+        of the seed index i, e.g. ``lambda i: i + 2`` (Cetinsoy et al.).
+    record : str or sequence of {'loss', 'predictions', 'params'}, default='loss'
+        'loss': training loss (the ``loss_curve_`` entry: mean over the
+        epoch's mini-batches, L2 penalty included), test loss (data loss of the
+        end-of-epoch model, no penalty) and scores (accuracy or R^2 of
+        ``predict``). 'predictions': train and test predictions. 'params': the
+        flat parameter vector.
+    record_every : int, default=1
+        Record every this many epochs (and after the last).
+    predict : callable, default=None
+        ``predict(estimator, X)`` returning the predictions to record, score and
+        compare; default ``estimator.predict(X)``. Must be picklable for n_jobs.
+    kind : {'classification', 'regression'}, default=None
+        How predictions are scored and compared; default: 'classification' for
+        classifiers, 'regression' for regressors.
+    name : str, default=None
+        The setup name in the tables; default the estimator's class name.
+    tau : float, default=0.1
+        Threshold of the weight-difference counts of the pairs table.
+    regression_tol : float, default=0.1
+        Regression agreement tolerance, in standard deviations of y.
+    n_jobs : int, default=None
+        Seeds trained in parallel with joblib; None follows the active
+        ``joblib.parallel_backend`` (e.g. 'dask'). Results do not depend on it.
+    verbose : bool, default=False
+        Show a progress bar over seeds.
+
+    Returns
+    -------
+    study : SeedStudy
+        The K fitted estimators, the recorded arrays and the tables.
+    """
+    if not isinstance(estimator, BaseMultilayerPerceptronX):
+        raise TypeError(
+            f"estimator must be an MLPXClassifier or MLPXRegressor, got "
+            f"{type(estimator).__name__}."
+        )
+    if estimator.early_stopping:
+        raise ValueError("train_seeds does not support early_stopping=True.")
+    seeds = check_seeds(seeds)
+    X, y, X_test, y_test = check_data(X, y, X_test, y_test)
+    record = check_record(record, record_every)
+    scales = check_init(init, init_scale, len(seeds))
+    if kind is None:
+        kind = "classification" if is_classifier(estimator) else "regression"
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
+    name = name or type(estimator).__name__
+    tasks = [
+        SeedTask(name, i, s, estimator, X, y, X_test, y_test, init=init,
+                 init_scale=None if scales is None else scales[i], record=record,
+                 record_every=record_every, predict=predict, kind=kind)
+        for i, s in enumerate(seeds)
+    ]
+    runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
+    return SeedStudy.from_runs(
+        {name: runs},
+        seeds=seeds,
+        kinds={name: kind},
+        record=record,
+        tau=tau,
+        regression_tol={name: regression_tol * float(np.std(y)) if kind == "regression" else None},
+        init={"scheme": init, "scales": scales},
+    )
+

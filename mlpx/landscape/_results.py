@@ -1,0 +1,395 @@
+"""SeedStudy: the fitted models, recorded arrays and tidy tables of a seed study."""
+
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from contextlib import contextmanager
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import pandas as pd
+except ImportError as exc:  # pragma: no cover - exercised only without pandas
+    raise ImportError(
+        "mlpx.landscape needs pandas: pip install mlpx[landscape]"
+    ) from exc
+
+from mlpx._version import __version__
+from mlpx.landscape._agreement import _agree_mask, agreement_matrix
+
+FORMAT = "mlpx-seed-study"
+FORMAT_VERSION = 1
+MANIFEST = "study.json"
+_PER_RUN_SCALARS = ("train_loss", "test_loss", "train_score", "test_score")
+_PER_RUN_ARRAYS = ("train_pred", "test_pred", "params")
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (tuple, set, np.ndarray)):
+        return list(obj)
+    return repr(obj)
+
+
+def _jsonable(obj):
+    """`obj` as it reads back from JSON (tuples become lists, NumPy scalars Python)."""
+    return json.loads(json.dumps(obj, default=_json_default))
+
+
+@contextmanager
+def atomic_directory(target, *, overwrite=False):
+    """Yield a temporary directory that replaces `target` only if the block succeeds.
+
+    The temporary directory is a sibling of `target`, so the final rename is
+    atomic on POSIX; on error it is removed and `target` is left untouched. An
+    existing non-empty `target` is replaced only with ``overwrite=True`` and
+    only if it holds a saved study (a ``study.json`` manifest).
+    """
+    target = Path(target)
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise FileExistsError(f"{target} exists and is not a directory.")
+        if any(target.iterdir()):
+            if not overwrite:
+                raise FileExistsError(
+                    f"{target} already exists; pass overwrite=True to replace it."
+                )
+            if not (target / MANIFEST).is_file():
+                raise FileExistsError(
+                    f"{target} is not empty and holds no saved study: refusing to "
+                    "replace it. Choose another directory."
+                )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        yield tmp
+        if target.exists():
+            old = tmp.with_suffix(".old")
+            os.rename(target, old)
+            os.rename(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+class SeedStudy:
+    """The outcome of training K seeds of one or more setups.
+
+    Built by :func:`train_seeds` and :func:`agreement_study`; saved and loaded
+    with :meth:`save` / :meth:`load`.
+
+    Attributes
+    ----------
+    estimators : dict of str to list of estimator
+        The K fitted estimators of each setup, in seed order.
+    arrays : dict of str to dict of str to ndarray
+        Per setup: ``epochs`` (n_epochs,), the recorded ``train_loss``,
+        ``test_loss``, ``train_score``, ``test_score`` (K, n_epochs),
+        ``train_pred``, ``test_pred`` (K, n_epochs, n_samples[, n_outputs]) and
+        ``params`` (K, n_epochs, n_params), as far as they were recorded.
+    per_seed : pandas.DataFrame
+        One row per setup x seed x recorded epoch: ``train_loss``,
+        ``test_loss``, ``train_score``, ``test_score`` (accuracy for
+        classification, R^2 for regression; see ``meta['scores']``).
+    pairs : pandas.DataFrame
+        One row per setup x pair of seeds (``seed_a < seed_b`` in seed order) x
+        epoch: ``train_agreement`` (fraction of samples labelled identically),
+        ``train_agree_count``, ``train_disagree_count``, the same for ``test``,
+        ``train_rms_gap`` / ``test_rms_gap`` for regression, and with recorded
+        parameters ``weight_diff_count`` (parameters differing by more than
+        ``meta['tau']``) and ``weight_distance`` (Euclidean).
+    meta : dict
+        JSON-compatible description: seeds, setups, kinds, settings, versions.
+    """
+
+    def __init__(self, estimators, arrays, per_seed, pairs, meta):
+        self.estimators = estimators
+        self.arrays = arrays
+        self.per_seed = per_seed
+        self.pairs = pairs
+        self.meta = meta
+
+    def __repr__(self):
+        return (
+            f"SeedStudy(setups={self.setups}, seeds={self.seeds}, "
+            f"epochs={len(self.arrays[self.setups[0]]['epochs'])})"
+        )
+
+    @property
+    def setups(self):
+        """The setup names, in order."""
+        return list(self.meta["setups"])
+
+    @property
+    def seeds(self):
+        """The seeds, in order: seed ``seeds[i]`` is model i."""
+        return list(self.meta["seeds"])
+
+    def _check_setup(self, setup):
+        if setup is None:
+            if len(self.setups) != 1:
+                raise ValueError(f"This study has several setups {self.setups}: pass setup=.")
+            return self.setups[0]
+        if setup not in self.setups:
+            raise ValueError(f"Unknown setup {setup!r}; this study has {self.setups}.")
+        return setup
+
+    # ----------------------------------------------------------------- build
+    @classmethod
+    def from_runs(cls, runs_by_setup, *, seeds, kinds, record, tau, regression_tol,
+                  **meta):
+        """Assemble a study from the per-seed outputs of the training workers.
+
+        Parameters
+        ----------
+        runs_by_setup : dict of str to list of dict
+            Per setup, one dict per seed as returned by the training worker.
+        seeds : list of int
+        kinds : dict of str to {'classification', 'regression'}
+        record : tuple of str
+        tau : float
+            Threshold of the weight-difference counts.
+        regression_tol : dict of str to float or None
+            Absolute agreement tolerance of each regression setup.
+        **meta
+            More JSON-compatible description to keep.
+        """
+        estimators, arrays = {}, {}
+        for setup, runs in runs_by_setup.items():
+            if "/" in setup:
+                raise ValueError(f"Setup names cannot contain '/': {setup!r}.")
+            estimators[setup] = [r["estimator"] for r in runs]
+            arr = {"epochs": np.asarray(runs[0]["epochs"], dtype=np.int64)}
+            for key in _PER_RUN_SCALARS:
+                if runs[0][key]:
+                    arr[key] = np.array([r[key] for r in runs], dtype=float)
+            for key in _PER_RUN_ARRAYS:
+                if runs[0][key]:
+                    arr[key] = np.stack([np.stack(r[key]) for r in runs])
+            arrays[setup] = arr
+        meta = _jsonable(dict(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            mlpx_version=__version__,
+            setups=list(runs_by_setup),
+            seeds=list(seeds),
+            kinds=kinds,
+            scores={s: "accuracy" if k == "classification" else "r2"
+                    for s, k in kinds.items()},
+            record=list(record),
+            tau=tau,
+            regression_tol_abs=regression_tol,
+            estimators={
+                s: {"class": type(e[0]).__name__, "params": e[0].get_params()}
+                for s, e in estimators.items()
+            },
+            **meta,
+        ))
+        per_seed = _per_seed_table(arrays, meta)
+        pairs = _pairs_table(arrays, meta)
+        return cls(estimators, arrays, per_seed, pairs, meta)
+
+    # --------------------------------------------------------------- queries
+    def summary(self):
+        """Per setup, at the last recorded epoch: mean and std over seeds.
+
+        Returns
+        -------
+        summary : pandas.DataFrame
+            Indexed by setup: ``{train,test}_{loss,score}_{mean,std}`` (std with
+            ddof=1), and the mean over pairs of ``train_agreement``,
+            ``test_agreement`` and ``weight_diff_count``, as recorded.
+        """
+        rows = []
+        for setup in self.setups:
+            last = self.arrays[setup]["epochs"][-1]
+            seeds = self.per_seed[(self.per_seed.setup == setup)
+                                  & (self.per_seed.epoch == last)]
+            pairs = self.pairs[(self.pairs.setup == setup) & (self.pairs.epoch == last)]
+            row = {"setup": setup, "epoch": int(last)}
+            for col in _PER_RUN_SCALARS:
+                if col in seeds:
+                    row[f"{col}_mean"] = seeds[col].mean()
+                    row[f"{col}_std"] = seeds[col].std()
+            for col in ("train_agreement", "test_agreement", "weight_diff_count"):
+                if col in pairs:
+                    row[f"{col}_mean"] = pairs[col].mean()
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("setup")
+
+    def agreement_matrix(self, setup=None, *, epoch=None, split="train"):
+        """K x K agreement fractions at a recorded epoch (default the last).
+
+        Parameters
+        ----------
+        setup : str, default=None
+            The setup (None when there is only one).
+        epoch : int, default=None
+            A recorded epoch number; None for the last.
+        split : {'train', 'test'}, default='train'
+
+        Returns
+        -------
+        M : ndarray of shape (K, K)
+        """
+        setup = self._check_setup(setup)
+        arr = self.arrays[setup]
+        key = f"{split}_pred"
+        if key not in arr:
+            raise ValueError(f"No {split} predictions were recorded for {setup!r}.")
+        epochs = list(arr["epochs"])
+        if epoch is None:
+            e = len(epochs) - 1
+        elif epoch in epochs:
+            e = epochs.index(epoch)
+        else:
+            raise ValueError(f"Epoch {epoch} was not recorded; recorded: {epochs}.")
+        kind = self.meta["kinds"][setup]
+        return agreement_matrix(arr[key][:, e], kind=kind,
+                                tol=self.meta["regression_tol_abs"][setup])
+
+    # -------------------------------------------------------------- figures
+    def plot_loss_curves(self, **kwargs):
+        """Loss per seed over epochs; see :func:`mlpx.landscape.plot_loss_curves`."""
+        from mlpx.landscape._plotting import plot_loss_curves
+
+        return plot_loss_curves(self, **kwargs)
+
+    def plot_agreement_counts(self, **kwargs):
+        """Identically / differently labelled samples per pair over epochs."""
+        from mlpx.landscape._plotting import plot_agreement_counts
+
+        return plot_agreement_counts(self, **kwargs)
+
+    def plot_agreement_matrix(self, **kwargs):
+        """Heat-map of pairwise agreement at one epoch."""
+        from mlpx.landscape._plotting import plot_agreement_matrix
+
+        return plot_agreement_matrix(self, **kwargs)
+
+    # ---------------------------------------------------------------- files
+    def save(self, directory, *, overwrite=False):
+        """Write the study to `directory`, all or nothing.
+
+        Files: ``study.json`` (metadata), ``per_seed.csv`` and ``pairs.csv``
+        (tables), ``arrays.npz`` (recorded arrays), ``estimators.pkl`` (the
+        fitted estimators, pickled). Everything is written to a temporary
+        sibling directory renamed into place at the end.
+
+        Parameters
+        ----------
+        directory : str or path
+            Target directory; created if missing.
+        overwrite : bool, default=False
+            Replace an existing saved study at `directory`. A non-empty
+            directory that holds no study is never replaced.
+
+        Returns
+        -------
+        directory : Path
+        """
+        with atomic_directory(directory, overwrite=overwrite) as tmp:
+            self.write_files(tmp)
+        return Path(directory)
+
+    def write_files(self, directory):
+        """Write the study's files into an existing directory (not atomic)."""
+        d = Path(directory)
+        npz = {f"{s}/{k}": a for s, arr in self.arrays.items() for k, a in arr.items()}
+        manifest = {"meta": self.meta, "arrays": sorted(npz)}
+        (d / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True))
+        self.per_seed.to_csv(d / "per_seed.csv", index=False)
+        self.pairs.to_csv(d / "pairs.csv", index=False)
+        np.savez(d / "arrays.npz", **npz)
+        with open(d / "estimators.pkl", "wb") as f:
+            pickle.dump(self.estimators, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return sorted(p.name for p in d.iterdir())
+
+    @classmethod
+    def load(cls, directory):
+        """Read a study written by :meth:`save`.
+
+        The estimators are unpickled: load only directories you trust.
+
+        Parameters
+        ----------
+        directory : str or path
+
+        Returns
+        -------
+        study : SeedStudy
+        """
+        d = Path(directory)
+        try:
+            manifest = json.loads((d / MANIFEST).read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{d} holds no saved study ({MANIFEST} missing).") from None
+        meta = manifest.get("meta", {})
+        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{d / MANIFEST} is not an mlpx seed study (format 1).")
+        per_seed = pd.read_csv(d / "per_seed.csv", float_precision="round_trip")
+        pairs = pd.read_csv(d / "pairs.csv", float_precision="round_trip")
+        arrays = {s: {} for s in meta["setups"]}
+        with np.load(d / "arrays.npz", allow_pickle=False) as z:
+            for key in manifest["arrays"]:
+                setup, name = key.split("/", 1)
+                arrays[setup][name] = z[key]
+        with open(d / "estimators.pkl", "rb") as f:
+            estimators = pickle.load(f)
+        return cls(estimators, arrays, per_seed, pairs, meta)
+
+
+def _per_seed_table(arrays, meta):
+    seeds = np.asarray(meta["seeds"], dtype=np.int64)
+    frames = []
+    for setup, arr in arrays.items():
+        K, E = len(seeds), len(arr["epochs"])
+        cols = {
+            "setup": [setup] * (K * E),
+            "seed": np.repeat(seeds, E),
+            "epoch": np.tile(arr["epochs"], K),
+        }
+        for key in _PER_RUN_SCALARS:
+            if key in arr:
+                cols[key] = arr[key].ravel()
+        frames.append(pd.DataFrame(cols))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pairs_table(arrays, meta):
+    seeds = meta["seeds"]
+    frames = []
+    for setup, arr in arrays.items():
+        kind, tau = meta["kinds"][setup], meta["tau"]
+        tol = meta["regression_tol_abs"][setup]
+        rows = []
+        for i, j in combinations(range(len(seeds)), 2):
+            for e, epoch in enumerate(arr["epochs"]):
+                row = {"setup": setup, "seed_a": seeds[i], "seed_b": seeds[j],
+                       "epoch": int(epoch)}
+                for split in ("train", "test"):
+                    if f"{split}_pred" not in arr:
+                        continue
+                    a, b = arr[f"{split}_pred"][i, e], arr[f"{split}_pred"][j, e]
+                    agree = int(_agree_mask(a, b, kind, tol).sum())
+                    row[f"{split}_agreement"] = agree / a.shape[0]
+                    row[f"{split}_agree_count"] = agree
+                    row[f"{split}_disagree_count"] = a.shape[0] - agree
+                    if kind == "regression":
+                        row[f"{split}_rms_gap"] = float(np.sqrt(np.mean((a - b) ** 2)))
+                if "params" in arr:
+                    diff = arr["params"][i, e].astype(float) - arr["params"][j, e]
+                    row["weight_diff_count"] = int(np.count_nonzero(np.abs(diff) > tau))
+                    row["weight_distance"] = float(np.linalg.norm(diff))
+                rows.append(row)
+        frames.append(pd.DataFrame(rows))
+    return pd.concat(frames, ignore_index=True)

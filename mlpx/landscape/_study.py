@@ -1,0 +1,242 @@
+"""The experiment of Cetinsoy, Mazari & Rhouma: do seeds reach equivalent minima?
+
+K identical networks differ only in their seed (initial weights and shuffling);
+each is trained under one or more loss setups, and the study records their
+losses, their labels and their weights epoch by epoch.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import type_of_target
+
+from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+from mlpx.landscape._ensemble import (
+    SeedTask,
+    check_data,
+    check_record,
+    check_seeds,
+    run_tasks,
+)
+from mlpx.landscape._initialization import check_init
+from mlpx.landscape._results import SeedStudy
+
+#: Setup name -> what it trains (the paper's three on class labels, and regression).
+SETUPS = {
+    "mse_no_softmax": "MLPXRegressor, squared error on one-hot targets, identity "
+                      "outputs; label = argmax of the outputs",
+    "logloss_softmax": "MLPXClassifier, log-loss on softmax outputs (one logistic "
+                       "output for two classes)",
+    "bce_sigmoid": "MLPXClassifier on the one-hot indicator matrix (multilabel): "
+                   "binary cross-entropy on sigmoid outputs, no softmax; label = "
+                   "argmax of the sigmoid outputs",
+    "mse_regression": "MLPXRegressor, squared error on a continuous target",
+}
+CLASSIFICATION_SETUPS = ("mse_no_softmax", "logloss_softmax", "bce_sigmoid")
+
+
+def argmax_output(est, X):
+    """Label index = argmax of the network's outputs (``predict``)."""
+    out = np.asarray(est.predict(X))
+    return np.argmax(out.reshape(out.shape[0], -1), axis=1)
+
+
+def argmax_proba(est, X):
+    """Label index = argmax of ``predict_proba`` (softmax or sigmoid outputs)."""
+    return np.argmax(est.predict_proba(X), axis=1)
+
+
+def _is_regression_target(y):
+    return type_of_target(y) in ("continuous", "continuous-multioutput")
+
+
+def _check_setups(setups, regression):
+    if setups is None:
+        return ("mse_regression",) if regression else CLASSIFICATION_SETUPS
+    setups = (setups,) if isinstance(setups, str) else tuple(setups)
+    unknown = [s for s in setups if s not in SETUPS]
+    if unknown or not setups:
+        raise ValueError(f"Unknown setups {unknown}; choose from {list(SETUPS)}.")
+    if len(set(setups)) != len(setups):
+        raise ValueError(f"setups are repeated: {list(setups)}.")
+    wrong = [s for s in setups if (s == "mse_regression") != regression]
+    if wrong:
+        target = "a continuous" if regression else "a class-label"
+        raise ValueError(f"Setups {wrong} do not apply to {target} target y.")
+    return setups
+
+
+def _encode_labels(y, y_test):
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError(f"y has a single class {classes}: nothing to classify.")
+    y_idx = np.searchsorted(classes, y)
+    y_test_idx = None
+    if y_test is not None:
+        unseen = np.setdiff1d(np.unique(y_test), classes)
+        if unseen.size:
+            raise ValueError(f"y_test has labels {unseen} that are not in y.")
+        y_test_idx = np.searchsorted(classes, y_test)
+    return classes, y_idx, y_test_idx
+
+
+def agreement_study(
+    X,
+    y,
+    *,
+    X_test=None,
+    y_test=None,
+    seeds=range(5),
+    hidden_layer_sizes=(10, 10),
+    epochs=30,
+    solver="adam",
+    alpha=1e-4,
+    setups=None,
+    activation="relu",
+    learning_rate_init=1e-3,
+    batch_size="auto",
+    init="default",
+    init_scale=None,
+    record=("loss", "predictions", "params"),
+    record_every=1,
+    tau=0.1,
+    regression_tol=0.1,
+    estimator_params=None,
+    n_jobs=None,
+    verbose=False,
+):
+    """Train K seeds under each loss setup and record losses, labels and weights.
+
+    The protocol of Cetinsoy, Mazari & Rhouma (an experimental test of
+    Kawaguchi 2016): identical networks differing only in their seed, trained
+    for a fixed number of epochs, compared by loss, by the labels they give
+    (identically labelled samples per pair) and by their weights (parameters
+    differing by more than tau).
+
+    Setups on class labels (labels compared as indices into ``np.unique(y)``):
+
+    - ``'mse_no_softmax'``: MLPXRegressor, squared error on one-hot targets with
+      identity outputs (the setting of Kawaguchi's theorem); label = argmax.
+    - ``'logloss_softmax'``: MLPXClassifier, log-loss on softmax outputs (for
+      two classes scikit-learn's single logistic output, the same model).
+    - ``'bce_sigmoid'``: MLPXClassifier on the one-hot indicator matrix
+      (multilabel): binary cross-entropy on sigmoid outputs without softmax;
+      label = argmax of the sigmoid outputs.
+
+    On a continuous target: ``'mse_regression'``, MLPXRegressor on y, with
+    predictions agreeing when within ``regression_tol`` standard deviations of y.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Training data (scale it first, e.g. pixels / 16 for digits).
+    y : array-like of shape (n_samples,)
+        Class labels, or a continuous target.
+    X_test, y_test : array-like, default=None
+        Held-out data (both or neither).
+    seeds : sequence of int, default=range(5)
+        At least two distinct seeds.
+    hidden_layer_sizes : tuple of int, default=(10, 10)
+    epochs : int, default=30
+        Epochs of every run (no early stop).
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+    alpha : float, default=1e-4
+        L2 penalty.
+    setups : sequence of str, default=None
+        None: the three class-label setups above, or 'mse_regression' for a
+        continuous y.
+    activation : str, default='relu'
+        Hidden activation.
+    learning_rate_init : float, default=1e-3
+    batch_size : int or 'auto', default='auto'
+    init : {'default', 'he', 'normal'}, default='default'
+        Initial weights; see :func:`train_seeds`.
+    init_scale : float, sequence or callable, default=None
+        Scale(s) of init='normal'; e.g. ``lambda i: (i + 2) * s`` for the paper's
+        growing scales.
+    record : sequence of str, default=('loss', 'predictions', 'params')
+    record_every : int, default=1
+    tau : float, default=0.1
+        Threshold of the weight-difference counts.
+    regression_tol : float, default=0.1
+        Agreement tolerance of 'mse_regression', in standard deviations of y.
+    estimator_params : dict, default=None
+        More parameters for every estimator (e.g. ``{"momentum": 0.5}``).
+    n_jobs : int, default=None
+        Runs (seeds x setups) in parallel with joblib; None follows the active
+        ``joblib.parallel_backend``. Results do not depend on it.
+    verbose : bool, default=False
+        Progress bar over seeds x setups.
+
+    Returns
+    -------
+    study : SeedStudy
+        Tables with a ``setup`` column; ``study.plot_loss_curves()``,
+        ``study.plot_agreement_counts()`` and ``study.plot_agreement_matrix()``
+        draw the paper's figures.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from mlpx.landscape import agreement_study
+    >>> X, y = load_digits(return_X_y=True)
+    >>> study = agreement_study(X[:300] / 16, y[:300], seeds=[0, 1], epochs=3)
+    >>> sorted(study.per_seed.setup.unique())
+    ['bce_sigmoid', 'logloss_softmax', 'mse_no_softmax']
+    """
+    seeds = check_seeds(seeds)
+    X, y, X_test, y_test = check_data(X, y, X_test, y_test)
+    record = check_record(record, record_every)
+    scales = check_init(init, init_scale, len(seeds))
+    regression = _is_regression_target(y)
+    setups = _check_setups(setups, regression)
+    params = dict(
+        hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+        alpha=alpha, batch_size=batch_size, learning_rate_init=learning_rate_init,
+        max_iter=epochs, **(estimator_params or {}),
+    )
+
+    if regression:
+        targets = {"mse_regression": (MLPXRegressor(**params), y, y_test, y, y_test, None)}
+        kinds = {"mse_regression": "regression"}
+        tols = {"mse_regression": regression_tol * float(np.std(y))}
+        classes = None
+    else:
+        classes, y_idx, y_test_idx = _encode_labels(y, y_test)
+        eye = np.eye(classes.size, dtype=X.dtype)
+        Y, Y_test = eye[y_idx], None if y_test_idx is None else eye[y_test_idx]
+        targets = {
+            "mse_no_softmax": (MLPXRegressor(**params), Y, Y_test, y_idx, y_test_idx,
+                               argmax_output),
+            "logloss_softmax": (MLPXClassifier(**params), y_idx, y_test_idx, y_idx,
+                                y_test_idx, None),
+            "bce_sigmoid": (MLPXClassifier(**params), Y, Y_test, y_idx, y_test_idx,
+                            argmax_proba),
+        }
+        kinds = {s: "classification" for s in setups}
+        tols = {s: None for s in setups}
+
+    tasks = []
+    for setup in setups:
+        est, y_fit, y_test_fit, y_score, y_test_score, predict = targets[setup]
+        tasks += [
+            SeedTask(setup, i, seed, est, X, y_fit, X_test, y_test_fit, y_score=y_score,
+                     y_test_score=y_test_score, init=init,
+                     init_scale=None if scales is None else scales[i], record=record,
+                     record_every=record_every, predict=predict, kind=kinds[setup])
+            for i, seed in enumerate(seeds)
+        ]
+    runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
+    K = len(seeds)
+    runs_by_setup = {s: runs[k * K:(k + 1) * K] for k, s in enumerate(setups)}
+    return SeedStudy.from_runs(
+        runs_by_setup,
+        seeds=seeds,
+        kinds={s: kinds[s] for s in setups},
+        record=record,
+        tau=tau,
+        regression_tol={s: tols[s] for s in setups},
+        init={"scheme": init, "scales": scales},
+        setup_descriptions={s: SETUPS[s] for s in setups},
+        classes=None if classes is None else classes.tolist(),
+        n_train=int(X.shape[0]),
+        n_test=None if X_test is None else int(X_test.shape[0]),
+    )
