@@ -22,14 +22,18 @@ def engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw=None, n_threads=
     return loss, grad
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("depth", [1, 2, 3])
 @pytest.mark.parametrize("out", OUTPUTS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_gradient_matches_central_differences(hidden, out, depth, dtype):
+def test_gradient_matches_central_differences(hidden, out, depth, weighted, dtype):
+    # outputs: identity = (multi-output) squared error, softmax = log-loss,
+    # logistic = (multilabel) binary log-loss, exp = Poisson; 3 outputs each.
     sizes = DEPTHS[depth]
     X, Y, theta = make_problem(out, sizes, dtype=dtype)
+    sw = np.random.default_rng(3).uniform(0, 3, X.shape[0]) if weighted else None
     alpha = 0.3
-    _, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha)
+    _, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw)
     assert grad.dtype == dtype
     # Differences are taken in float64 at the same point, so the float32 engine
     # is checked against an accurate derivative (to float32 accuracy).
@@ -39,8 +43,8 @@ def test_gradient_matches_central_differences(hidden, out, depth, dtype):
     for i in range(t64.size):
         e = np.zeros_like(t64)
         e[i] = h
-        lp, _ = engine_loss_grad(t64 + e, sizes, hidden, out, X64, Y64, alpha)
-        lm, _ = engine_loss_grad(t64 - e, sizes, hidden, out, X64, Y64, alpha)
+        lp, _ = engine_loss_grad(t64 + e, sizes, hidden, out, X64, Y64, alpha, sw)
+        lm, _ = engine_loss_grad(t64 - e, sizes, hidden, out, X64, Y64, alpha, sw)
         fd[i] = (lp - lm) / (2 * h)
     tol = 1e-6 if dtype == np.float64 else 2e-3
     np.testing.assert_allclose(grad, fd, rtol=tol, atol=tol * np.abs(fd).max())
