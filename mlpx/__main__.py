@@ -71,7 +71,25 @@ def build_parser():
     q.add_argument("--seed", type=int, default=0, help="random_state of both models")
     q.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     q.set_defaults(func=quickstart)
+    _add_agreement(sub)
     return parser
+
+
+def _add_agreement(sub):
+    """The `agreement` subcommand, or a stub explaining what to install."""
+    try:
+        from mlpx.landscape._cli import add_parser
+    except ImportError as exc:
+        missing = str(exc)
+
+        def unavailable(args):
+            print(f"mlpx agreement: error: {missing}", file=sys.stderr)
+            return 1
+
+        a = sub.add_parser("agreement", help="seed-agreement study (pip install mlpx[landscape])")
+        a.set_defaults(func=unavailable, epochs=1)
+        return
+    add_parser(sub)
 
 
 def main(argv=None):

@@ -43,11 +43,16 @@ cdef extern from *:
     #define MLPX_MIN_PARALLEL_FLOPS 4.0e5
     /* Target work of one region-1 chunk and of one region-2 task, in flops. */
     #define MLPX_CHUNK_FLOPS 2.0e6
-    #define MLPX_TASK_FLOPS 1.0e6
+    #define MLPX_TASK_FLOPS 4.0e6
+    /* Bounds on the region-1 chunks of a batch (see chunk_rows). */
+    #define MLPX_MIN_CHUNK_ROWS 32
+    #define MLPX_MAX_CHUNKS 16
     """
     double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
     double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
     double TASK_FLOPS "MLPX_TASK_FLOPS"
+    int MIN_CHUNK_ROWS "MLPX_MIN_CHUNK_ROWS"
+    int MAX_CHUNKS "MLPX_MAX_CHUNKS"
 
 
 cdef struct Net:
@@ -145,6 +150,22 @@ cdef inline intp layer_blocks(const Net* net, int l, intp cap, bint sparse) noex
     return n_blocks
 
 
+cdef inline intp chunk_rows(intp cap, double flops_row) noexcept nogil:
+    """Rows per region-1 chunk for batches of `cap` rows.
+
+    Equal chunks, a power-of-two count (so 1, 2, 4 or 8 threads share them
+    evenly), each with at least MIN_CHUNK_ROWS rows (BLAS is inefficient on
+    thinner blocks, and every chunk repacks the weights) and CHUNK_FLOPS of
+    work (forward + delta recursion is about 2 GEMMs per layer per row).
+    """
+    cdef intp n_chunks = 1
+    while (n_chunks < MAX_CHUNKS
+           and cap >= 2 * n_chunks * MIN_CHUNK_ROWS
+           and 2.0 * flops_row * cap >= 2 * n_chunks * CHUNK_FLOPS):
+        n_chunks *= 2
+    return ceil_div(cap, n_chunks)
+
+
 cdef inline int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
     """Cut batches of `cap` rows into chunks and the gradient into tasks.
 
@@ -158,14 +179,8 @@ cdef inline int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noe
         flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
     plan.cap = cap
     plan.flops_per_row = flops_row
-    # forward + delta recursion is about 2 GEMMs per layer per row
-    rows = <intp>(CHUNK_FLOPS / (2.0 * flops_row)) + 1
-    if rows < 8:
-        rows = 8
-    if rows > cap:
-        rows = cap
-    plan.chunk_rows = rows
-    plan.max_chunks = ceil_div(cap, rows)
+    plan.chunk_rows = chunk_rows(cap, flops_row)
+    plan.max_chunks = ceil_div(cap, plan.chunk_rows)
     plan.n_tasks = 0
     for l in range(L):
         plan.n_tasks += layer_blocks(net, l, cap, sparse)
@@ -321,6 +336,7 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
     cdef floating mom = <floating>u.momentum, lr = <floating>u.lr, v
     cdef floating b1 = <floating>u.beta_1, b2 = <floating>u.beta_2
     cdef floating eps = <floating>u.epsilon
+    cdef double step = u.lr
     if u.kind == SGD:
         for j in range(n):
             v = mom * s1[j] - lr * g[j]
@@ -333,7 +349,7 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
         for j in range(n):
             s1[j] = b1 * s1[j] + (1 - b1) * g[j]
             s2[j] = b2 * s2[j] + (1 - b2) * (g[j] * g[j])
-            p[j] += <floating>(-u.lr * s1[j] / (<floating>sqrt(s2[j]) + eps))
+            p[j] += <floating>(-step * s1[j] / (<floating>sqrt(s2[j]) + eps))
 
 
 cdef inline void sparse_transpose_times_dense(

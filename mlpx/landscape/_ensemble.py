@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import r2_score
 from sklearn.utils import check_X_y
+from sklearn.utils.multiclass import type_of_target
 
 from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
 from mlpx.landscape._agreement import KINDS, _agree_mask, flat_params
@@ -105,6 +106,9 @@ class SeedTask:
         self.record, self.record_every = record, record_every
         self.predict = predict or default_predict
         self.kind = kind
+        self.multilabel_test = X_test is not None and type_of_target(y_test).startswith(
+            "multilabel"
+        )
 
 
 def recorded_epochs(n_epochs, record_every):
@@ -121,7 +125,9 @@ def _record(est, task, run, train_loss):
         run["train_loss"].append(train_loss)
         run["train_score"].append(_score(task.kind, task.y_score, train_pred))
         if test_pred is not None:
-            run["test_loss"].append(data_loss(est, task.X_test, task.y_test))
+            run["test_loss"].append(
+                data_loss(est, task.X_test, task.y_test, task.multilabel_test)
+            )
             run["test_score"].append(_score(task.kind, task.y_test_score, test_pred))
     if "predictions" in task.record:
         run["train_pred"].append(train_pred)

@@ -10,19 +10,22 @@ from sklearn.base import is_classifier
 from sklearn.utils.multiclass import type_of_target
 
 
-def data_loss(est, X, y):
+def data_loss(est, X, y, multilabel=None):
     """Mean loss of the fitted `est` on (X, y), without the L2 penalty.
 
     Squared error: half the mean over samples and outputs. Log-loss (softmax or
     binary): -mean_i sum_k y_ik log p_ik. Multilabel (logistic outputs): the
     binary log-loss summed over outputs, averaged over samples. Poisson: the half
-    Poisson deviance.
+    Poisson deviance. `multilabel` says whether y is a label-indicator matrix
+    (None: find out from y).
     """
     if is_classifier(est):
         P = est.predict_proba(X)
         eps = np.finfo(P.dtype).eps
         P = np.clip(P, eps, 1 - eps)
-        if type_of_target(y).startswith("multilabel"):
+        if multilabel is None:
+            multilabel = type_of_target(y).startswith("multilabel")
+        if multilabel:
             Y = np.asarray(y, dtype=P.dtype)
             return float(-(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1).mean())
         # predict_proba's columns follow classes_ (binary too: [1 - p, p])

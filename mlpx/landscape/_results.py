@@ -26,6 +26,9 @@ FORMAT_VERSION = 1
 MANIFEST = "study.json"
 _PER_RUN_SCALARS = ("train_loss", "test_loss", "train_score", "test_score")
 _PER_RUN_ARRAYS = ("train_pred", "test_pred", "params")
+# pandas < 3 parses floats exactly only when asked; pandas 3 always does (and
+# deprecates the option).
+_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
 
 def _json_default(obj):
@@ -336,8 +339,8 @@ class SeedStudy:
         meta = manifest.get("meta", {})
         if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{d / MANIFEST} is not an mlpx seed study (format 1).")
-        per_seed = pd.read_csv(d / "per_seed.csv", float_precision="round_trip")
-        pairs = pd.read_csv(d / "pairs.csv", float_precision="round_trip")
+        per_seed = pd.read_csv(d / "per_seed.csv", **_EXACT_FLOATS)
+        pairs = pd.read_csv(d / "pairs.csv", **_EXACT_FLOATS)
         arrays = {s: {} for s in meta["setups"]}
         with np.load(d / "arrays.npz", allow_pickle=False) as z:
             for key in manifest["arrays"]:
