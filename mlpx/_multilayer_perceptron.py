@@ -40,6 +40,7 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _EMPTY_IDX = np.empty(0, dtype=np.intp)
 # Below this many flops a forward pass runs on one thread without touching BLAS limits.
 _SMALL_FORWARD_FLOPS = 2e6
+_FLOAT32_SCALE_WARNING = 1e4
 
 
 class DivergenceError(ValueError):
@@ -52,6 +53,13 @@ def _engine_input(X, dtype):
     Returns (dense, csr) where csr is a dict of keyword arguments for the
     engine (empty for dense input) and dense has 0 rows for sparse input.
     """
+    values = X.data if sp.issparse(X) else X
+    if dtype == np.float32 and values.dtype != np.float32 and values.size:
+        if np.abs(values).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                "X has values beyond the float32 range (about 3.4e38) but the model "
+                "computes in float32: scale the data, or fit on float64 data."
+            )
     if sp.issparse(X):
         X = X.tocsr()
         csr = dict(
@@ -61,6 +69,19 @@ def _engine_input(X, dtype):
         )
         return np.empty((0, X.shape[1]), dtype=dtype), csr
     return np.ascontiguousarray(X, dtype=dtype), {}
+
+
+def _warn_if_badly_scaled(X, dtype):
+    """float32 has 7 digits: warn when inputs are large enough to cost accuracy."""
+    values = X.data if sp.issparse(X) else X
+    if dtype == np.float32 and values.size and np.abs(values).max() > _FLOAT32_SCALE_WARNING:
+        warnings.warn(
+            f"Training in float32 on inputs as large as {np.abs(values).max():.3g}: "
+            "float32 keeps about 7 significant digits, so gradients lose accuracy and "
+            "training may stall or diverge. Scale your data (e.g. StandardScaler) or "
+            "fit on float64 data.",
+            UserWarning,
+        )
 
 
 class BaseMultilayerPerceptronX(BaseEstimator, ABC):
@@ -270,8 +291,9 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                     setattr(self, name, list(getattr(self, name)))
 
         dtype = self._params.dtype
+        _warn_if_badly_scaled(X, dtype)
         if not sp.issparse(X):
-            X = np.ascontiguousarray(X, dtype=dtype)
+            X = _engine_input(X, dtype)[0]
         Y = np.ascontiguousarray(Y, dtype=dtype)
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -871,6 +893,11 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype == object and len({isinstance(v, str) for v in np.ravel(y)}) > 1:
+            raise ValueError(
+                "Mix of label input types (string and number) in y: use one type "
+                "for all class labels."
+            )
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)

@@ -108,7 +108,7 @@ def _regression_tolerance(tol, relative_to_std):
 
 
 def _agree_mask(a, b, kind, abs_tol):
-    """Per-sample agreement of two prediction arrays with samples on axis -1 - extra."""
+    """Boolean agreement per sample (axis 0) of two prediction arrays."""
     if kind == "classification":
         same = a == b
     else:

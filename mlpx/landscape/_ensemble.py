@@ -54,6 +54,8 @@ def check_data(X, y, X_test, y_test):
     if (X_test is None) != (y_test is None):
         raise ValueError("X_test and y_test go together: pass both or neither.")
     X, y = check_X_y(X, y, multi_output=True, dtype=(np.float64, np.float32))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
     if X_test is not None:
         if len(X_test) != len(y_test):
             raise ValueError(
@@ -62,6 +64,8 @@ def check_data(X, y, X_test, y_test):
         X_test, y_test = check_X_y(
             X_test, y_test, multi_output=True, dtype=(np.float64, np.float32)
         )
+        if y_test.ndim == 2 and y_test.shape[1] == 1:
+            y_test = y_test.ravel()
         if X_test.shape[1] != X.shape[1]:
             raise ValueError(
                 f"X_test has {X_test.shape[1]} features but X has {X.shape[1]}."
@@ -185,7 +189,7 @@ def train_one(task):
     return run
 
 
-def run_tasks(tasks, n_jobs=None, verbose=False):
+def run_tasks(tasks, n_jobs=None, verbose=False, desc="seeds"):
     """Run train_one over tasks with joblib (any backend, e.g. dask), in order."""
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(train_one)(t) for t in tasks
@@ -193,7 +197,7 @@ def run_tasks(tasks, n_jobs=None, verbose=False):
     if verbose:
         from mlpx.landscape._progress import progress
 
-        results = progress(results, total=len(tasks), desc="seeds x setups")
+        results = progress(results, total=len(tasks), desc=desc)
     return list(results)
 
 

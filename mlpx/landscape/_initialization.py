@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from mlpx._network import glorot_uniform, n_params, pack
+from mlpx._network import glorot_uniform, pack
 
 INIT_SCHEMES = ("default", "he", "normal")
 
@@ -71,6 +71,4 @@ def initial_params(init, scale, seed, units, activation, dtype, random_state=Non
         std = np.sqrt(2.0 / fan_in) if init == "he" else scale
         coefs.append(rng.normal(0.0, std, (fan_in, fan_out)))
         intercepts.append(np.zeros(fan_out))
-    theta = pack(coefs, intercepts, dtype)
-    assert theta.size == n_params(units)
-    return theta
+    return pack(coefs, intercepts, dtype)

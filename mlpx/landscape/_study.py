@@ -224,7 +224,7 @@ def agreement_study(
                      record_every=record_every, predict=predict, kind=kinds[setup])
             for i, seed in enumerate(seeds)
         ]
-    runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
+    runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, desc="seeds x setups")
     K = len(seeds)
     runs_by_setup = {s: runs[k * K:(k + 1) * K] for k, s in enumerate(setups)}
     return SeedStudy.from_runs(

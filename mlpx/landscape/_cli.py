@@ -1,0 +1,276 @@
+"""`mlpx agreement`: the seed-agreement study from the command line."""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+BUILTIN_DATASETS = ("digits", "breast_cancer", "diabetes")
+FIGURES = {
+    "loss_curves.png": "plot_loss_curves",
+    "agreement_counts.png": "plot_agreement_counts",
+    "agreement_matrix.png": "plot_agreement_matrix",
+}
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported on stderr, exit status 2."""
+
+
+def add_parser(subparsers):
+    """Register the `agreement` subcommand."""
+    p = subparsers.add_parser(
+        "agreement",
+        help="train K seeds under three loss setups and compare their labels and weights",
+        description=(
+            "Train K identical networks that differ only in their seed under each "
+            "loss setup (squared error on one-hot targets without softmax; log-loss "
+            "with softmax; binary cross-entropy on sigmoid outputs), as in Cetinsoy, "
+            "Mazari & Rhouma's test of Kawaguchi (2016). Writes tables (CSV), "
+            "figures (PNG) and the saved study to --out, and prints a summary."
+        ),
+    )
+    p.add_argument("--dataset", default="digits",
+                   help="digits, breast_cancer, diabetes, or a .csv file (last column "
+                        "= target) or .npz file (arrays X, y) (default: digits)")
+    p.add_argument("--seeds", type=int, default=5,
+                   help="number of seeds K >= 2; the seeds are 0..K-1 (default: 5)")
+    p.add_argument("--hidden", default="10,10",
+                   help="hidden widths, comma separated (default: 10,10)")
+    p.add_argument("--epochs", type=int, default=30, help="training epochs (default: 30)")
+    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
+    p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default: 1e-4)")
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="mini-batch size (default: 32, the paper's Keras default)")
+    p.add_argument("--learning-rate", type=float, default=1e-3,
+                   help="learning_rate_init (default: 1e-3)")
+    p.add_argument("--setups", default=None,
+                   help="comma-separated setups (default: mse_no_softmax,"
+                        "logloss_softmax,bce_sigmoid; mse_regression for a continuous "
+                        "target)")
+    p.add_argument("--tau", type=float, default=0.1,
+                   help="weights differing by more than tau are counted (default: 0.1)")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="how to read the target of a file (default: auto: regression for a "
+                        "float target with non-integer values or more than 20 distinct "
+                        "values, else class labels)")
+    p.add_argument("--test-size", type=float, default=0.25,
+                   help="held-out share of the data (default: 0.25)")
+    p.add_argument("--out", default="mlpx-agreement",
+                   help="output directory (default: ./mlpx-agreement); a previous "
+                        "result there is replaced")
+    p.add_argument("--n-jobs", type=int, default=1,
+                   help="runs trained in parallel (default: 1)")
+    p.set_defaults(func=main)
+    return p
+
+
+def _parse_hidden(text):
+    try:
+        hidden = tuple(int(h) for h in text.split(",") if h.strip())
+    except ValueError:
+        raise UsageError(f"--hidden must be comma-separated integers, got {text!r}.") from None
+    if not hidden or min(hidden) < 1:
+        raise UsageError(f"--hidden must list positive widths, got {text!r}.")
+    return hidden
+
+
+def _check_args(args):
+    if args.seeds < 2:
+        raise UsageError(f"--seeds must be at least 2 to compare models, got {args.seeds}.")
+    if not 0 < args.test_size < 1:
+        raise UsageError(f"--test-size must be in (0, 1), got {args.test_size}.")
+    if args.alpha < 0 or args.tau < 0 or args.learning_rate <= 0:
+        raise UsageError("--alpha and --tau must be >= 0 and --learning-rate > 0.")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}.")
+    if args.n_jobs == 0:
+        raise UsageError("--n-jobs must not be 0 (1 for serial, -1 for all cores).")
+    setups = None
+    if args.setups:
+        from mlpx.landscape._study import SETUPS
+
+        setups = tuple(s.strip() for s in args.setups.split(",") if s.strip())
+        unknown = [s for s in setups if s not in SETUPS]
+        if unknown:
+            raise UsageError(f"Unknown setups {unknown}; choose from {list(SETUPS)}.")
+    return _parse_hidden(args.hidden), setups
+
+
+def _read_file(path):
+    """(X, y) from a .csv (last column = target, optional header) or .npz (X, y)."""
+    if not path.is_file():
+        raise UsageError(
+            f"Unknown dataset {str(path)!r}: not one of {', '.join(BUILTIN_DATASETS)} "
+            "and no such file."
+        )
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                missing = {"X", "y"} - set(z.files)
+                if missing:
+                    raise UsageError(f"{path} lacks the arrays {sorted(missing)} (needs X and y).")
+                X, y = z["X"], z["y"]
+        elif suffix == ".csv":
+            import pandas as pd
+
+            df = pd.read_csv(path, header=None)
+            if pd.to_numeric(df.iloc[0, :-1], errors="coerce").isna().any():
+                df = pd.read_csv(path)  # the first row is a header
+            if df.shape[1] < 2:
+                raise UsageError(f"{path} needs at least two columns (features, target).")
+            X = df.iloc[:, :-1].to_numpy(dtype=float)
+            y = df.iloc[:, -1].to_numpy()
+        else:
+            raise UsageError(f"Cannot read {path}: use a .csv or .npz file.")
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+        raise UsageError(f"Cannot read dataset {path}: {exc}") from None
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] < 4:
+        raise UsageError(
+            f"{path}: need X of shape (n_samples, n_features) and y of shape "
+            f"(n_samples,) with n_samples >= 4; got X {X.shape}, y {y.shape}."
+        )
+    if not np.isfinite(X).all():
+        raise UsageError(f"{path}: the features contain NaN or infinite values.")
+    return X, y
+
+
+def _is_regression(y):
+    if not np.issubdtype(y.dtype, np.floating):
+        return False
+    return bool((y != np.round(y)).any() or np.unique(y).size > 20)
+
+
+def load_dataset(name, test_size, task="auto"):
+    """Train/test split of a bundled dataset or a file, scaled for an MLP.
+
+    digits: pixels / 16. Others: features standardised on the training part;
+    a regression target is standardised too. Returns (X_tr, X_te, y_tr, y_te,
+    description).
+    """
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if name in BUILTIN_DATASETS:
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        regression = name == "diabetes"
+    else:
+        X, y = _read_file(Path(name))
+        regression = _is_regression(y) if task == "auto" else task == "regression"
+    if regression:
+        try:
+            y = y.astype(float)
+        except ValueError:
+            raise UsageError(f"{name}: a regression target must be numeric.") from None
+    stratify = None
+    if not regression:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.size < 2:
+            raise UsageError(f"{name}: the target has a single class.")
+        stratify = y if counts.min() >= 2 else None
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=test_size, random_state=0, stratify=stratify
+        )
+    except ValueError as exc:
+        raise UsageError(f"{name}: cannot split train/test: {exc}") from None
+    if name == "digits":
+        X_tr, X_te = X_tr / 16.0, X_te / 16.0
+    else:
+        scaler = StandardScaler().fit(X_tr)
+        X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+    if regression:
+        mean, std = y_tr.mean(), y_tr.std() or 1.0
+        y_tr, y_te = (y_tr - mean) / std, (y_te - mean) / std
+    kind = "regression, standardised target" if regression else "classification"
+    desc = (f"{Path(name).name}: {X_tr.shape[0]} train / {X_te.shape[0]} test samples, "
+            f"{X.shape[1]} features, {kind}")
+    return X_tr, X_te, y_tr, y_te, desc
+
+
+def _pm(mean, std):
+    return f"{mean:.4f} ± {std:.4f}"
+
+
+def format_summary(summary, scores):
+    """The summary table as text: mean ± std over seeds, mean over pairs."""
+    head = ["setup", "train loss", "test loss", "train score", "test score",
+            "agree train", "agree test"]
+    rows = []
+    for setup, r in summary.iterrows():
+        name = "acc" if scores[setup] == "accuracy" else "R2"
+        rows.append([
+            setup,
+            _pm(r.train_loss_mean, r.train_loss_std),
+            _pm(r.test_loss_mean, r.test_loss_std),
+            f"{name} {_pm(r.train_score_mean, r.train_score_std)}",
+            f"{name} {_pm(r.test_score_mean, r.test_score_std)}",
+            f"{r.train_agreement_mean:.4f}",
+            f"{r.test_agreement_mean:.4f}",
+        ])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in [head] + rows]
+    return "\n".join(lines)
+
+
+def _write_figures(study, directory):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no figures (pip install mlpx[plot]).",
+              file=sys.stderr)
+        return
+    for filename, method in FIGURES.items():
+        fig = getattr(study, method)()
+        fig.savefig(directory / filename, dpi=110)
+        plt.close(fig)
+
+
+def main(args):
+    """Run `mlpx agreement` with parsed arguments; return the exit status."""
+    from mlpx.landscape._results import atomic_directory
+    from mlpx.landscape._study import agreement_study
+
+    t0 = time.perf_counter()
+    prog = "mlpx agreement"
+    try:
+        hidden, setups = _check_args(args)
+        X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
+        out = Path(args.out)
+        # Entered before training, so an unwritable --out fails at once.
+        with atomic_directory(out, overwrite=True) as tmp:
+            print(f"{desc}; hidden={hidden}, {args.solver}, {args.epochs} epochs, "
+                  f"batch {args.batch_size}, {args.seeds} seeds", flush=True)
+            study = agreement_study(
+                X_tr, y_tr, X_test=X_te, y_test=y_te, seeds=range(args.seeds),
+                hidden_layer_sizes=hidden, epochs=args.epochs, solver=args.solver,
+                alpha=args.alpha, setups=setups, batch_size=min(args.batch_size, len(X_tr)),
+                learning_rate_init=args.learning_rate, tau=args.tau,
+                n_jobs=args.n_jobs, verbose=True,
+            )
+            study.write_files(tmp)
+            summary = study.summary()
+            summary.to_csv(tmp / "summary.csv")
+            _write_figures(study, tmp)
+            written = sorted(p.name for p in tmp.iterdir())
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(format_summary(summary, study.meta["scores"]))
+    print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
+          "agreement = share of samples two seeds label alike, mean over pairs.")
+    print(f"Wrote {out}/: {', '.join(written)}")
+    print(f"Wall time: {time.perf_counter() - t0:.1f} s")
+    return 0

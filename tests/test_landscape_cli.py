@@ -1,0 +1,126 @@
+"""`mlpx agreement`: the seed-agreement study on the command line."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlpx.__main__ as cli
+from mlpx.landscape import SeedStudy
+
+SMALL = ["--seeds", "2", "--epochs", "2", "--hidden", "6"]
+
+
+def run(argv):
+    return cli.main(["agreement", *argv])
+
+
+def test_end_to_end_in_a_subprocess(tmp_path):
+    out = tmp_path / "run"
+    res = subprocess.run(
+        [sys.executable, "-m", "mlpx", "agreement", *SMALL, "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    wrote = next(line for line in res.stdout.splitlines() if line.startswith("Wrote"))
+    files = wrote.split(": ", 1)[1].split(", ")
+    assert set(files) == {p.name for p in out.iterdir()}
+    assert {"loss_curves.png", "agreement_counts.png", "agreement_matrix.png",
+            "summary.csv", "per_seed.csv", "pairs.csv"} <= set(files)
+    assert all((out / f).stat().st_size > 0 for f in files)
+    for setup in ("mse_no_softmax", "logloss_softmax", "bce_sigmoid"):
+        assert setup in res.stdout
+    assert "Wall time" in res.stdout
+    study = SeedStudy.load(out)
+    assert len(study.per_seed) == 3 * 2 * 2
+    summary = pd.read_csv(out / "summary.csv", index_col="setup")
+    assert summary.loc["bce_sigmoid", "train_agreement_mean"] == pytest.approx(
+        study.summary().loc["bce_sigmoid", "train_agreement_mean"])
+
+
+def test_python_dash_m_without_arguments_still_runs_the_quickstart(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli, "quickstart", lambda args: calls.append(args.command) or 0)
+    assert cli.main([]) == 0 and calls == ["quickstart"]
+
+
+def test_rerun_replaces_the_previous_result(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run([*SMALL, "--out", str(out), "--setups", "mse_no_softmax"]) == 0
+    assert run([*SMALL, "--out", str(out), "--setups", "bce_sigmoid"]) == 0
+    assert SeedStudy.load(out).setups == ["bce_sigmoid"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_csv_with_header_and_regression_dataset(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0).astype(int))
+    df.to_csv(tmp_path / "data.csv", index=False)
+    assert run([*SMALL, "--dataset", str(tmp_path / "data.csv"),
+                "--out", str(tmp_path / "csv")]) == 0
+    assert "45 train / 15 test samples, 3 features" in capsys.readouterr().out
+    assert run([*SMALL, "--dataset", "diabetes", "--out", str(tmp_path / "reg")]) == 0
+    out = capsys.readouterr().out
+    assert "mse_regression" in out and "R2" in out
+
+
+def test_npz_dataset(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 4))
+    np.savez(tmp_path / "d.npz", X=X, y=np.arange(40) % 3)
+    assert run([*SMALL, "--dataset", str(tmp_path / "d.npz"), "--setups", "logloss_softmax",
+                "--out", str(tmp_path / "o")]) == 0
+    assert SeedStudy.load(tmp_path / "o").meta["classes"] == [0, 1, 2]
+
+
+def bad_input_cases(tmp_path):
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip file")
+    np.savez(tmp_path / "no_y.npz", X=np.zeros((10, 2)))
+    (tmp_path / "text.csv").write_text("a,b\nx,1\ny,2\nz,1\nw,2\n")
+    (tmp_path / "data.txt").write_text("1,2\n")
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "mine.txt").write_text("keep")
+    good_out = str(tmp_path / "out")
+    return {
+        "one seed": (["--seeds", "1", "--out", good_out], "at least 2"),
+        "unknown dataset": (["--dataset", "mnist", "--out", good_out], "Unknown dataset"),
+        "unreadable npz": (["--dataset", str(tmp_path / "garbage.npz"), "--out", good_out],
+                           "Cannot read dataset"),
+        "npz without y": (["--dataset", str(tmp_path / "no_y.npz"), "--out", good_out],
+                          "lacks the arrays ['y']"),
+        "non-numeric csv": (["--dataset", str(tmp_path / "text.csv"), "--out", good_out],
+                            "Cannot read dataset"),
+        "unknown suffix": (["--dataset", str(tmp_path / "data.txt"), "--out", good_out],
+                           ".csv or .npz"),
+        "out under a file": (["--out", str(tmp_path / "a_file" / "out")], "error"),
+        "out is a file": (["--out", str(tmp_path / "a_file")], "not a directory"),
+        "out holds other files": (["--out", str(tmp_path / "busy")], "refusing"),
+        "bad hidden": (["--hidden", "ten", "--out", good_out], "--hidden"),
+        "bad setup": (["--setups", "hinge", "--out", good_out], "Unknown setups"),
+    }
+
+
+CASE_IDS = ["one seed", "unknown dataset", "unreadable npz", "npz without y",
+            "non-numeric csv", "unknown suffix", "out under a file", "out is a file",
+            "out holds other files", "bad hidden", "bad setup"]
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_bad_input_is_a_clear_error_and_writes_nothing(case, tmp_path, capsys):
+    argv, message = bad_input_cases(tmp_path)[case]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    status = run([*SMALL, *argv])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert message in err and "mlpx agreement: error:" in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_epochs_below_one_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        run(["--epochs", "0"])
+    assert exc.value.code != 0 and "--epochs" in capsys.readouterr().err

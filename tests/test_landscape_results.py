@@ -1,0 +1,155 @@
+"""mlpx.landscape._results: SeedStudy tables, summary, save / load."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from mlpx import MLPXRegressor
+from mlpx.landscape import SeedStudy, agreement_over_epochs, agreement_study, train_seeds
+
+
+@pytest.fixture(scope="module")
+def study():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    return agreement_study(X[:200], y[:200], X_test=X[200:300], y_test=y[200:300],
+                           seeds=[0, 1, 2], hidden_layer_sizes=(8,), epochs=3)
+
+
+@pytest.fixture(scope="module")
+def regression_study():
+    X, y = load_digits(return_X_y=True)
+    est = MLPXRegressor(hidden_layer_sizes=(8,), max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return train_seeds(est, X[:200] / 16, (y[:200] - 4.5) / 3, [0, 1],
+                           record=("loss", "predictions", "params"), name="reg")
+
+
+def assert_same_study(a, b):
+    pd.testing.assert_frame_equal(a.per_seed, b.per_seed, check_exact=True)
+    pd.testing.assert_frame_equal(a.pairs, b.pairs, check_exact=True)
+    assert a.meta == b.meta
+    assert a.arrays.keys() == b.arrays.keys()
+    for setup in a.arrays:
+        assert a.arrays[setup].keys() == b.arrays[setup].keys()
+        for key, value in a.arrays[setup].items():
+            assert value.dtype == b.arrays[setup][key].dtype
+            np.testing.assert_array_equal(value, b.arrays[setup][key])
+        for ea, eb in zip(a.estimators[setup], b.estimators[setup], strict=True):
+            assert type(ea) is type(eb) and ea.get_params() == eb.get_params()
+            np.testing.assert_array_equal(ea._params, eb._params)
+
+
+def test_per_seed_table_has_one_row_per_setup_seed_epoch(study):
+    df = study.per_seed
+    assert len(df) == 3 * 3 * 3
+    assert list(df.columns) == ["setup", "seed", "epoch", "train_loss", "test_loss",
+                                "train_score", "test_score"]
+    assert not df.duplicated(["setup", "seed", "epoch"]).any()
+    row = df[(df.setup == "logloss_softmax") & (df.seed == 2) & (df.epoch == 3)].iloc[0]
+    assert row.train_loss == study.estimators["logloss_softmax"][2].loss_curve_[-1]
+
+
+def test_pairs_table_matches_the_agreement_functions(study):
+    df = study.pairs
+    assert len(df) == 3 * 3 * 3  # 3 setups x 3 pairs x 3 epochs
+    D = agreement_over_epochs(study, setup="bce_sigmoid", normalize=False)
+    sub = df[df.setup == "bce_sigmoid"]
+    for _, r in sub.iterrows():
+        i, j, e = study.seeds.index(r.seed_a), study.seeds.index(r.seed_b), r.epoch - 1
+        assert r.train_agree_count == D[e, i, j]
+        assert r.train_agree_count + r.train_disagree_count == 200
+        assert r.test_agree_count + r.test_disagree_count == 100
+    assert (df.weight_diff_count > 0).all() and (df.weight_distance > 0).all()
+
+
+def test_summary_is_the_last_epoch_mean_and_std(study):
+    s = study.summary()
+    assert list(s.index) == ["mse_no_softmax", "logloss_softmax", "bce_sigmoid"]
+    last = study.per_seed[(study.per_seed.epoch == 3)
+                          & (study.per_seed.setup == "bce_sigmoid")]
+    assert s.loc["bce_sigmoid", "test_loss_mean"] == last.test_loss.mean()
+    assert s.loc["bce_sigmoid", "test_loss_std"] == last.test_loss.std()
+    pairs = study.pairs[(study.pairs.epoch == 3) & (study.pairs.setup == "bce_sigmoid")]
+    assert s.loc["bce_sigmoid", "train_agreement_mean"] == pairs.train_agreement.mean()
+
+
+def test_agreement_matrix_method(study):
+    M = study.agreement_matrix("mse_no_softmax", epoch=2, split="test")
+    pairs = study.pairs[(study.pairs.setup == "mse_no_softmax") & (study.pairs.epoch == 2)]
+    assert M[0, 2] == pairs[(pairs.seed_a == 0) & (pairs.seed_b == 2)].test_agreement.iloc[0]
+    with pytest.raises(ValueError, match="not recorded"):
+        study.agreement_matrix("mse_no_softmax", epoch=7)
+    with pytest.raises(ValueError, match="several setups"):
+        study.agreement_matrix()
+    with pytest.raises(ValueError, match="Unknown setup"):
+        study.agreement_matrix("nope")
+
+
+def test_save_load_round_trips_exactly(study, tmp_path):
+    out = study.save(tmp_path / "study")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "arrays.npz", "estimators.pkl", "pairs.csv", "per_seed.csv", "study.json"]
+    loaded = SeedStudy.load(out)
+    assert_same_study(study, loaded)
+    assert loaded.summary().equals(study.summary())
+
+
+def test_regression_study_round_trips_and_compares_within_tolerance(regression_study,
+                                                                     tmp_path):
+    s = regression_study
+    assert {"train_rms_gap", "train_agreement"} <= set(s.pairs.columns)
+    assert s.meta["kinds"] == {"reg": "regression"}
+    assert s.meta["regression_tol_abs"]["reg"] > 0
+    assert_same_study(s, SeedStudy.load(s.save(tmp_path / "reg")))
+
+
+def test_save_refuses_to_overwrite_unless_asked(study, tmp_path):
+    target = study.save(tmp_path / "s")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        study.save(target)
+    (target / "per_seed.csv").write_text("stale")
+    study.save(target, overwrite=True)
+    assert_same_study(study, SeedStudy.load(target))
+
+
+def test_save_never_replaces_a_directory_that_holds_no_study(study, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="refusing"):
+        study.save(tmp_path / "mine", overwrite=True)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_a_failed_save_writes_nothing(study, tmp_path, monkeypatch):
+    def fail_half_way(self, directory):
+        (directory / "per_seed.csv").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SeedStudy, "write_files", fail_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        study.save(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_overwrite_keeps_the_previous_study(study, tmp_path, monkeypatch):
+    target = study.save(tmp_path / "out")
+    monkeypatch.setattr(SeedStudy, "write_files", lambda self, d: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        study.save(target, overwrite=True)
+    monkeypatch.undo()
+    assert_same_study(study, SeedStudy.load(target))
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_load_rejects_a_directory_without_a_study(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no saved study"):
+        SeedStudy.load(tmp_path)
+    (tmp_path / "study.json").write_text('{"meta": {"format": "other"}}')
+    with pytest.raises(ValueError, match="not an mlpx seed study"):
+        SeedStudy.load(tmp_path)
