@@ -209,9 +209,24 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         return ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.out_activation_]
 
     # ---------------------------------------------------------------- predict
+    def _is_plain_valid_array(self, X):
+        """True for a finite 2-D float ndarray of the right width, fitted without
+        feature names: what validate_data would pass unchanged (it costs more
+        than predicting a few rows, so small predictions skip it)."""
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[1] == self.n_features_in_
+            and X.shape[0] > 0
+            and not hasattr(self, "feature_names_in_")
+            and X.flags.c_contiguous
+            and bool(np.isfinite(X).all())
+        )
+
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (n_samples x n_outputs)."""
-        if check_input:
+        if check_input and not self._is_plain_valid_array(X):
             X = validate_data(self, X, accept_sparse=["csr", "csc"],
                               dtype=(np.float64, np.float32), reset=False)
         params = self._sync_params()
