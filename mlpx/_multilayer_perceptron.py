@@ -273,6 +273,27 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             raise
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, init_params, validation):
+        X, Y, sample_weight, val = self._prepare_fit(
+            X, y, sample_weight, incremental, init_params, validation
+        )
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, incremental, val)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight)
+        if not np.isfinite(self._params).all():
+            raise DivergenceError(
+                "Solver produced non-finite parameter weights. The input data may "
+                "contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental, init_params=None,
+                     validation=None):
+        """Validate the inputs and (re)initialise the network for a fit.
+
+        Returns X, Y (2-D targets), sample weights and the validation set in
+        the network's dtype, ready for the engine.
+        """
         self._validate_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -315,18 +336,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         val = None
         if validation is not None and (validation[0] is not None or validation[1] is not None):
             val = self._check_validation_set(*validation)
-
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, incremental, val)
-        else:
-            self._fit_lbfgs(X, Y, sample_weight)
-
-        if not np.isfinite(self._params).all():
-            raise DivergenceError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
-            )
-        return self
+        return X, Y, sample_weight, val
 
     def _with_class_weight(self, Y, sample_weight, incremental):
         """Sample weights times class weights (classifier only)."""

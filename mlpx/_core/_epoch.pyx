@@ -92,8 +92,8 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
             start = 0
             while start < n:
                 m = bs if start + bs <= n else n - start
+                t += 1
                 if upd.kind == ADAM:
-                    t += 1
                     upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t))
                               / (1 - pow(upd.beta_1, <double>t)))
                 loss = batch_gradient(

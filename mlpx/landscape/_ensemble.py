@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import r2_score
 from sklearn.utils import check_X_y
@@ -24,6 +25,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
 from mlpx.landscape._agreement import KINDS, _agree_mask, flat_params
+from mlpx.landscape._compiled import compiled_eligible, train_compiled
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
 from mlpx.landscape._results import SeedStudy
@@ -141,21 +143,30 @@ def _record(est, task, run, train_loss):
         run["params"].append(flat_params(est).copy())
 
 
-def train_one(task):
-    """Train and record one seed; return the fitted estimator and its records."""
+def _new_run():
+    return {k: [] for k in ("train_loss", "train_score", "test_loss", "test_score",
+                            "train_pred", "test_pred", "params")}
+
+
+def _start(task):
+    """The seed's unfitted clone, initial parameters and shuffling generator."""
     est = clone(task.estimator).set_params(random_state=task.seed)
-    X, y = task.X, task.y
-    run = {k: [] for k in ("train_loss", "train_score", "test_loss", "test_score",
-                           "train_pred", "test_pred", "params")}
     rs = np.random.RandomState(task.seed)
-    dtype = X.dtype
-    units = layer_units(est, X, y)
+    units = layer_units(est, task.X, task.y)
     theta = initial_params(task.init, task.init_scale, task.seed, units, est.activation,
-                           dtype, random_state=rs)
+                           task.X.dtype, random_state=rs)
     if task.init != "default":
         # A given start draws nothing from the estimator's generator, so the
         # shuffles start from a fresh RandomState(seed), as in _fit(init_params=...).
         rs = np.random.RandomState(task.seed)
+    return est, theta, rs
+
+
+def train_one(task):
+    """Train and record one seed; return the fitted estimator and its records."""
+    est, theta, rs = _start(task)
+    X, y = task.X, task.y
+    run = _new_run()
 
     if est.solver == "lbfgs":  # no epochs: one fit, recorded at its end
         est._fit(X, y, init_params=theta)
@@ -189,6 +200,44 @@ def train_one(task):
     return run
 
 
+def run_compiled(tasks):
+    """All tasks (one setup) in one compiled call; records as train_one does."""
+    runs = [_new_run() for _ in tasks]
+    epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
+    ests = train_compiled(
+        [_start(t) for t in tasks], tasks[0].X, tasks[0].y, epochs,
+        lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
+    )
+    for run, est in zip(runs, ests):
+        run["epochs"] = epochs
+        run["estimator"] = est
+    return runs
+
+
+def _use_compiled(engine, tasks, n_jobs):
+    if engine == "joblib":
+        return False
+    est, X = tasks[0].estimator, tasks[0].X
+    units = layer_units(est, X, tasks[0].y)
+    batch = min(200, X.shape[0]) if est.batch_size == "auto" else est.batch_size
+    flops = 6.0 * batch * sum(a * b for a, b in zip(units[:-1], units[1:]))
+    eligible = compiled_eligible(est, X, flops)
+    if engine == "compiled" and not eligible:
+        raise ValueError(
+            "engine='compiled' needs solver 'sgd' or 'adam', a non-adaptive learning "
+            "rate, no early stopping, dense X and a small network."
+        )
+    return eligible and (engine == "compiled" or (n_jobs is None and _local_backend()))
+
+
+def _local_backend():
+    """Whether joblib's active backend runs here (not e.g. on a Dask cluster)."""
+    backend, _ = get_active_backend()
+    return type(backend).__name__ in (
+        "LokyBackend", "SequentialBackend", "ThreadingBackend", "MultiprocessingBackend"
+    )
+
+
 def run_tasks(tasks, n_jobs=None, verbose=False, desc="seeds"):
     """Run train_one over tasks with joblib (any backend, e.g. dask), in order."""
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
@@ -219,6 +268,7 @@ def train_seeds(
     tau=0.1,
     regression_tol=0.1,
     n_jobs=None,
+    engine="auto",
     verbose=False,
 ):
     """Fit one clone of `estimator` per seed and record each along training.
@@ -274,6 +324,12 @@ def train_seeds(
     n_jobs : int, default=None
         Seeds trained in parallel with joblib; None follows the active
         ``joblib.parallel_backend`` (e.g. 'dask'). Results do not depend on it.
+    engine : {'auto', 'compiled', 'joblib'}, default='auto'
+        'compiled' trains all seeds in one compiled call, in parallel over
+        seeds with OpenMP (sgd/adam with a non-adaptive schedule, dense X,
+        small networks); 'joblib' fits each seed in Python epoch by epoch
+        (with n_jobs / any joblib backend). 'auto' takes 'compiled' for small
+        eligible networks when n_jobs is None. Results are bit-identical.
     verbose : bool, default=False
         Show a progress bar over seeds.
 
@@ -304,7 +360,10 @@ def train_seeds(
                  record_every=record_every, predict=predict, kind=kind)
         for i, s in enumerate(seeds)
     ]
-    runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
+    if _use_compiled(engine, tasks, n_jobs):
+        runs = run_compiled(tasks)
+    else:
+        runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
     return SeedStudy.from_runs(
         {name: runs},
         seeds=seeds,

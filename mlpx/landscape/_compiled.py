@@ -1,0 +1,141 @@
+"""All seeds of a study in one compiled call (mlpx._core._multi_seed).
+
+For small networks one seed's mini-batch is too small to split across threads;
+running the seeds side by side, one per thread, uses the cores instead. Each
+seed computes exactly what ``train_one`` (epoch by epoch) computes, so the
+results are bit-identical; only the Python round trip per epoch disappears.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+
+from mlpx._core._multi_seed import train_seeds_epochs
+from mlpx._multilayer_perceptron import DivergenceError
+from mlpx._network import ACTIVATION_CODES
+from mlpx._threads import effective_n_threads, single_threaded_blas
+
+#: Networks whose batch costs less than this (flops) train all seeds at once.
+SMALL_NETWORK_FLOPS = 2e7
+
+
+def compiled_eligible(estimator, X, batch_flops):
+    """Whether the compiled multi-seed path can and should train these seeds."""
+    return (
+        estimator.solver in ("sgd", "adam")
+        and estimator.learning_rate != "adaptive"  # needs a decision per epoch
+        and not estimator.early_stopping
+        and isinstance(X, np.ndarray)
+        and batch_flops < SMALL_NETWORK_FLOPS
+    )
+
+
+def _batch_size(est, n_samples):
+    if est.batch_size == "auto":
+        return min(200, n_samples)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than sample size. It is going "
+            "to be clipped"
+        )
+    return int(np.clip(est.batch_size, 1, n_samples))
+
+
+def _lr_per_epoch(opt, n_epochs, n_samples):
+    """SGD step size of each epoch: constant, or invscaling after each epoch."""
+    lrs = np.empty(n_epochs)
+    for e in range(n_epochs):
+        lrs[e] = opt.learning_rate
+        opt.iteration_ends((e + 1) * n_samples)
+    return lrs
+
+
+def train_compiled(starts, X, y, record_epochs, record_fn):
+    """Train every start for its estimator's max_iter epochs in one call.
+
+    Parameters
+    ----------
+    starts : list of (estimator, theta, random_state)
+        Unfitted clones (random_state set), their initial flat parameters and
+        the generator their epoch permutations are drawn from (as in fit).
+    X, y : arrays
+        Training data (validated).
+    record_epochs : list of int
+        Epochs (1-based) after which ``record_fn(k, est, train_loss)`` is
+        called with estimator k holding that epoch's weights.
+    record_fn : callable
+
+    Returns
+    -------
+    estimators : list
+        The fitted estimators, with the state a per-seed ``fit`` leaves
+        (loss_curve_, n_iter_, t_, optimizer state), minus early stopping.
+    """
+    ests, thetas, orders = [], [], []
+    prepared = None
+    n_epochs = starts[0][0].max_iter
+    for est, theta, rs in starts:
+        est = clone(est)  # never fit the caller's object
+        X_, Y, sw, _ = est._prepare_fit(X, y, None, False, init_params=theta)
+        prepared = prepared or (X_, Y)
+        n = Y.shape[0]
+        idx = np.arange(n, dtype=np.intp)
+        per_epoch = []
+        if est.shuffle:
+            for _ in range(n_epochs):
+                perm = np.arange(n)
+                rs.shuffle(perm)  # sklearn.utils.shuffle's draw, as fit makes it
+                idx = idx[perm]
+                per_epoch.append(idx)
+        orders.append(per_epoch)
+        ests.append(est)
+    X_, Y = prepared
+    n, dtype = Y.shape[0], ests[0]._params.dtype
+    K, P = len(ests), ests[0]._params.size
+    params = np.stack([e._params for e in ests])
+    opt = ests[0]._new_optimizer()
+    s1 = np.zeros((K, P), dtype=dtype)
+    s2 = np.zeros((K, P), dtype=dtype)
+    order_arr = (np.asarray(orders, dtype=np.intp) if ests[0].shuffle
+                 else np.empty((K, 0, 0), dtype=np.intp))
+    record = np.zeros(n_epochs, dtype=np.uint8)
+    record[[e - 1 for e in record_epochs]] = 1
+    snapshots = np.empty((K, int(record.sum()), P), dtype=dtype)
+    losses = np.empty((K, n_epochs))
+    ok = np.empty(K, dtype=np.uint8)
+    lrs = _lr_per_epoch(opt.copy(), n_epochs, n)
+    est0 = ests[0]
+    with single_threaded_blas():
+        train_seeds_epochs(
+            params, np.asarray(est0._layer_units, dtype=np.intp),
+            ACTIVATION_CODES[est0.activation], ACTIVATION_CODES[est0.out_activation_],
+            X_, Y, np.empty(0, dtype=dtype), order_arr, _batch_size(est0, n),
+            float(est0.alpha), opt, s1, s2, lrs, record, snapshots, losses, ok,
+            effective_n_threads(),
+        )
+    if not ok.all():
+        bad = [ests[k].random_state for k in np.flatnonzero(ok == 0)]
+        raise DivergenceError(
+            f"Training diverged for seeds {bad}: the loss or the weights became NaN "
+            "or infinite. Lower learning_rate_init, scale the data or increase alpha."
+        )
+    for k, est in enumerate(ests):
+        for r, epoch in enumerate(record_epochs):
+            est._params[:] = snapshots[k, r]
+            record_fn(k, est, float(losses[k, epoch - 1]))
+        est._params[:] = params[k]
+        state = opt.copy()
+        state.s1 = s1[k].copy()
+        state.s2 = s2[k].copy() if opt.s2 is not opt.s1 else state.s1
+        state.learning_rate = lrs[-1] if opt.kind == 1 else opt.learning_rate
+        if opt.kind == 1:
+            state.iteration_ends(n_epochs * n)
+        est._optimizer = state
+        for e in range(n_epochs):
+            est.loss_curve_.append(float(losses[k, e]))
+            est._update_no_improvement_count(False, None)
+        est.n_iter_ = n_epochs
+        est.t_ = n_epochs * n
+        est.loss_ = est.loss_curve_[-1]
+    return ests
