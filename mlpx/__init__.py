@@ -4,14 +4,22 @@
 scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 """
 
-from mlpx._multilayer_perceptron import DivergenceError, MLPXClassifier, MLPXRegressor
+from mlpx._multilayer_perceptron import (
+    SKOPS_TRUSTED_TYPES,
+    DivergenceError,
+    MLPXClassifier,
+    MLPXRegressor,
+    MlpxVersionWarning,
+)
 from mlpx._show_versions import show_versions
 from mlpx._version import __version__
 
 __all__ = [
+    "SKOPS_TRUSTED_TYPES",
     "DivergenceError",
     "MLPXClassifier",
     "MLPXRegressor",
+    "MlpxVersionWarning",
     "__version__",
     "show_versions",
 ]

@@ -35,6 +35,7 @@ from mlpx._network import (
 )
 from mlpx._optimizers import AdamOptimizer, SGDOptimizer
 from mlpx._threads import effective_n_threads, single_threaded_blas
+from mlpx._version import __version__
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _EMPTY_IDX = np.empty(0, dtype=np.intp)
@@ -45,6 +46,20 @@ _FLOAT32_SCALE_WARNING = 1e4
 
 class DivergenceError(ValueError):
     """Training diverged: the loss or the weights became NaN or infinite."""
+
+
+class MlpxVersionWarning(UserWarning):
+    """A saved model is loaded by a different version of mlpx than saved it."""
+
+
+#: Types to trust when loading mlpx models with skops:
+#: ``skops.io.load(path, trusted=mlpx.SKOPS_TRUSTED_TYPES)``.
+SKOPS_TRUSTED_TYPES = [
+    "mlpx._multilayer_perceptron.MLPXClassifier",
+    "mlpx._multilayer_perceptron.MLPXRegressor",
+    "mlpx._optimizers.SGDOptimizer",
+    "mlpx._optimizers.AdamOptimizer",
+]
 
 
 def _engine_input(X, dtype):
@@ -198,9 +213,19 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         state = dict(super().__getstate__())  # may be self.__dict__ itself
         state.pop("coefs_", None)
         state.pop("intercepts_", None)
+        state["_mlpx_version"] = __version__
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_mlpx_version", "unknown")
+        if saved != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved by mlpx {saved} and is loaded "
+                f"by mlpx {__version__}: it may not load or predict correctly. Refit "
+                "it with this version if you can.",
+                MlpxVersionWarning,
+            )
         super().__setstate__(state)
         if "_params" in state:
             self._set_params_buffer(self._params)

@@ -210,7 +210,6 @@ def predict_on_a_dask_worker(est, X):
 
 
 def test_runs_under_the_dask_backend(digits):
-    pytest.importorskip("distributed")
     import joblib
     from distributed import Client
 

@@ -13,7 +13,7 @@ from mlpx.landscape import (
     plot_loss_curves,
 )
 
-plt = pytest.importorskip("matplotlib.pyplot")
+import matplotlib.pyplot as plt  # noqa: E402
 
 
 @pytest.fixture(scope="module")

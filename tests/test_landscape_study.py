@@ -66,7 +66,6 @@ def test_test_loss_follows_each_setup_loss(study, digits):
 
 
 def test_tables_identical_for_n_jobs_1_and_2_and_under_dask(study, digits):
-    pytest.importorskip("distributed")
     import joblib
     from distributed import Client, get_task_stream
 

@@ -11,6 +11,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -164,7 +165,6 @@ def test_layouts_give_the_same_model(cls, tmp_path):
 
 
 def test_pandas_frames_and_feature_names():
-    pd = pytest.importorskip("pandas")
     X, y = make_classification(100, 4, random_state=0)
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     clf = MLPXClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(df, y)
