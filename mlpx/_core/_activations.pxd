@@ -108,6 +108,49 @@ cdef inline void activation_derivative(floating* d, const floating* z, intp coun
             d[i] = d[i] * <floating>(-expm1(-z[i]))
 
 
+cdef inline void add_second_derivative_term(
+    floating* out,            # OUT out += t * act''(s) * r
+    const floating* t, const floating* z, const floating* r, intp count, int act,
+) noexcept nogil:
+    """The curvature term of the R-operator's delta recursion, from z = act(s)."""
+    cdef intp i
+    cdef floating d1
+    if act == LOGISTIC:
+        for i in range(count):
+            d1 = z[i] * (1 - z[i])
+            out[i] += t[i] * d1 * (1 - 2 * z[i]) * r[i]
+    elif act == TANH:
+        for i in range(count):
+            out[i] += t[i] * (-2 * z[i] * (1 - z[i] * z[i])) * r[i]
+    elif act == SOFTPLUS:
+        for i in range(count):
+            d1 = <floating>(-expm1(-z[i]))  # sigmoid(s)
+            out[i] += t[i] * d1 * (1 - d1) * r[i]
+    # identity, relu, leaky_relu: act'' = 0 (almost everywhere)
+
+
+cdef inline void output_jacobian_times(
+    floating* rp,             # IN R{s} of the output layer, OUT R{p}
+    const floating* p, intp m, intp k, int out_act,
+) noexcept nogil:
+    """R{p} = J_out(s) R{s} for the output activation, row by row."""
+    cdef intp i, j
+    cdef floating dot
+    for i in range(m):
+        if out_act == LOGISTIC:
+            for j in range(k):
+                rp[i * k + j] *= p[i * k + j] * (1 - p[i * k + j])
+        elif out_act == EXP:
+            for j in range(k):
+                rp[i * k + j] *= p[i * k + j]
+        elif out_act == SOFTMAX:
+            dot = 0
+            for j in range(k):
+                dot += p[i * k + j] * rp[i * k + j]
+            for j in range(k):
+                rp[i * k + j] = p[i * k + j] * (rp[i * k + j] - dot)
+
+
 cdef inline double output_loss_and_delta(
     const floating* p,       # IN  m x k network outputs (after the output activation)
     floating* d,             # OUT m x k output deltas dE/ds, times the sample weight

@@ -1,0 +1,120 @@
+"""Curvature of the loss at a fitted network: exact Hessian-vector products.
+
+The products come from the compiled R-operator (mlpx._core._curvature), on the
+same loss the estimator minimises (mean data loss + alpha/(2n) ||W||^2), over
+the flat parameter vector (W_0..W_{L-1}, then b_0..b_{L-1}).
+"""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+from sklearn.base import is_classifier
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mlpx._core._curvature import hessian_vector
+from mlpx._network import ACTIVATION_CODES
+
+
+def _engine_data(est, X, y, sample_weight):
+    check_is_fitted(est)
+    dtype = est._params.dtype
+    X = validate_data(est, X, dtype=(np.float64, np.float32), reset=False)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if is_classifier(est):
+        Y = est._label_binarizer.transform(y)
+    else:
+        Y = np.asarray(y, dtype=np.float64)
+    Y = np.ascontiguousarray(Y.reshape(len(X), -1), dtype=dtype)
+    if Y.shape[1] != est.n_outputs_:
+        raise ValueError(f"y has {Y.shape[1]} outputs; the model has {est.n_outputs_}.")
+    sw = (np.empty(0, dtype=dtype) if sample_weight is None
+          else np.ascontiguousarray(sample_weight, dtype=dtype))
+    return X, Y, sw
+
+
+def hessian_operator(est, X, y, sample_weight=None, include_penalty=True):
+    """The Hessian of est's training loss on (X, y) as a LinearOperator.
+
+    Parameters
+    ----------
+    est : fitted MLPXClassifier or MLPXRegressor
+        The network; its current weights are the point of expansion.
+    X, y : array-like
+        The data the loss is taken over.
+    sample_weight : array-like, default=None
+        Sample weights, as in ``fit``.
+    include_penalty : bool, default=True
+        Include the L2 term (alpha / n on the weights' diagonal).
+
+    Returns
+    -------
+    H : scipy.sparse.linalg.LinearOperator of shape (n_params, n_params)
+        ``H @ v`` is the exact Hessian-vector product (float64 in and out).
+    """
+    X, Y, sw = _engine_data(est, X, y, sample_weight)
+    theta = est._sync_params()
+    sizes = np.asarray(est._layer_units, dtype=np.intp)
+    codes = ACTIVATION_CODES[est.activation], ACTIVATION_CODES[est.out_activation_]
+    alpha = float(est.alpha) if include_penalty else 0.0
+    out = np.empty_like(theta)
+
+    def matvec(v):
+        v = np.ascontiguousarray(np.ravel(v), dtype=theta.dtype)
+        hessian_vector(theta, v, sizes, *codes, X, Y, sw, alpha, out)
+        return out.astype(np.float64)
+
+    return LinearOperator((theta.size, theta.size), matvec=matvec, rmatvec=matvec,
+                          dtype=np.float64)
+
+
+def dense_hessian(est, X, y, sample_weight=None, include_penalty=True, max_params=4000):
+    """The full Hessian matrix (n_params^2 memory: small networks only)."""
+    H = hessian_operator(est, X, y, sample_weight, include_penalty)
+    if H.shape[0] > max_params:
+        raise ValueError(
+            f"The network has {H.shape[0]} parameters; the dense Hessian is limited to "
+            f"max_params={max_params}. Use hessian_operator with eigsh instead."
+        )
+    return H @ np.eye(H.shape[0])
+
+
+def extreme_eigenvalues(est, X, y, sample_weight=None, include_penalty=True, tol=1e-8,
+                        random_state=0):
+    """The largest and smallest Hessian eigenvalues (Lanczos, scipy's eigsh).
+
+    Returns
+    -------
+    lambda_max, lambda_min : float
+        lambda_min < 0 means the point is not a local minimum (a saddle, or
+        not critical).
+    """
+    H = hessian_operator(est, X, y, sample_weight, include_penalty)
+    v0 = check_random_state(random_state).normal(size=H.shape[0])
+    if H.shape[0] < 3:
+        w = np.linalg.eigvalsh(H @ np.eye(H.shape[0]))
+        return float(w[-1]), float(w[0])
+    top = eigsh(H, k=1, which="LA", tol=tol, v0=v0, return_eigenvectors=False)[0]
+    bottom = eigsh(H, k=1, which="SA", tol=tol, v0=v0, return_eigenvectors=False)[0]
+    return float(top), float(bottom)
+
+
+def hutchinson_trace(est, X, y, n_samples=100, sample_weight=None, include_penalty=True,
+                     random_state=None):
+    """Hutchinson's estimate of tr(H): the mean of z^T H z over Rademacher z.
+
+    Returns
+    -------
+    trace : float
+        The estimate.
+    std_error : float
+        Its standard error (sample std / sqrt(n_samples)).
+    """
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2, got {n_samples}.")
+    H = hessian_operator(est, X, y, sample_weight, include_penalty)
+    rng = check_random_state(random_state)
+    values = np.empty(n_samples)
+    for i in range(n_samples):
+        z = rng.choice([-1.0, 1.0], size=H.shape[0])
+        values[i] = z @ (H @ z)
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(n_samples))
