@@ -33,11 +33,11 @@ from mlpx._network import (
     pack,
     unpack,
 )
-from mlpx._optimizers import AdamOptimizer, SGDOptimizer
+from mlpx._optimizers import AdamOptimizer, SGDOptimizer, SGLDOptimizer
 from mlpx._threads import effective_n_threads, single_threaded_blas
 from mlpx._version import __version__
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = ("sgd", "adam", "sgld")
 _EMPTY_IDX = np.empty(0, dtype=np.intp)
 # Below this many flops a forward pass runs on one thread without touching BLAS limits.
 _SMALL_FORWARD_FLOPS = 2e6
@@ -105,7 +105,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
     _parameter_checks = {
         "hidden_layer_sizes": [pc.hidden_layer_sizes()],
         "activation": [pc.options(*HIDDEN_ACTIVATIONS)],
-        "solver": [pc.options("lbfgs", "sgd", "adam")],
+        "solver": [pc.options("lbfgs", "sgd", "adam", "sgld")],
         "alpha": [pc.interval("float", 0, np.inf, "left")],
         "batch_size": [pc.options("auto"), pc.interval("int", 1, np.inf, "left")],
         "learning_rate": [pc.options("constant", "invscaling", "adaptive")],
@@ -126,6 +126,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         "epsilon": [pc.interval("float", 0, np.inf, "neither")],
         "n_iter_no_change": [pc.interval("int", 1, np.inf, "left"), pc.inf()],
         "max_fun": [pc.interval("int", 1, np.inf, "left")],
+        "temperature": [pc.interval("float", 0, np.inf, "left")],
     }
 
     @abstractmethod
@@ -155,6 +156,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        temperature,
     ):
         self.activation = activation
         self.solver = solver
@@ -180,6 +182,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.temperature = temperature
 
     # ------------------------------------------------------------------ state
     def _set_params_buffer(self, params):
@@ -452,6 +455,16 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
 
     def _new_optimizer(self):
         n, dtype = self._params.size, self._params.dtype
+        if self.solver == "sgld":
+            return SGLDOptimizer(
+                n,
+                dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.power_t,
+                self.temperature,
+                noise_seed=self._random_state.randint(np.iinfo(np.int32).max),
+            )
         if self.solver == "sgd":
             return SGDOptimizer(
                 n,
@@ -709,8 +722,10 @@ default='relu'
         Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)), tanh(x),
         max(0, x), max(0.01 x, x) or log(1 + exp(x)).
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Weight optimisation: full-batch L-BFGS (scipy), mini-batch SGD, or Adam.
+    solver : {'lbfgs', 'sgd', 'adam', 'sgld'}, default='adam'
+        Weight optimisation: full-batch L-BFGS (scipy), mini-batch SGD, Adam, or
+        stochastic gradient Langevin dynamics (the SGD step plus Gaussian noise
+        of variance ``2 * learning_rate * temperature``; no momentum).
 
     alpha : float, default=0.0001
         Strength of the L2 penalty (weight decay). For a batch B the objective is
@@ -786,6 +801,12 @@ default='relu'
         Maximum number of loss evaluations of 'lbfgs'.
 """
 
+_TEMPERATURE_DOC = """
+    temperature : float, default=1.0
+        Temperature (1 / beta) of the 'sgld' solver; 0 makes it plain SGD
+        without momentum. Ignored by the other solvers.
+"""
+
 _ATTRIBUTES_DOC = """
     loss_ : float
         The loss after the last epoch (data loss plus L2 penalty).
@@ -856,7 +877,9 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         {label: weight}, or 'balanced' for ``n_samples / (n_classes *
         np.bincount(y))``, as elsewhere in scikit-learn. Single-output targets
         only; 'balanced' is not available in ``partial_fit``.
-
+"""
+        + _TEMPERATURE_DOC
+        + """
     Attributes
     ----------
     classes_ : ndarray or list of ndarray
@@ -902,6 +925,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        temperature=1.0,
     ):
         self.class_weight = class_weight
         super().__init__(
@@ -929,6 +953,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            temperature=temperature,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1129,6 +1154,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         deviance, for targets y >= 0.
 """
         + _SHARED_DOC
+        + _TEMPERATURE_DOC
         + """
     Attributes
     ----------"""
@@ -1174,6 +1200,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        temperature=1.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1200,6 +1227,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            temperature=temperature,
         )
 
     def _validate_input(self, X, y, incremental, reset):

@@ -9,14 +9,16 @@ import numpy as np
 
 SGD = 1
 ADAM = 2
+SGLD = 3
 
 
 class BaseOptimizer:
     """State shared by the optimizers; the engine reads these attributes."""
 
     kind = 0
-    momentum = beta_1 = beta_2 = epsilon = 0.0
+    momentum = beta_1 = beta_2 = epsilon = noise_std = 0.0
     nesterov = False
+    noise_seed = 0
 
     def __init__(self, n_params, dtype, learning_rate_init):
         self.learning_rate_init = learning_rate_init
@@ -87,3 +89,26 @@ class AdamOptimizer(BaseOptimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.s2 = np.zeros(n_params, dtype=dtype)
+
+
+class SGLDOptimizer(SGDOptimizer):
+    """Stochastic gradient Langevin dynamics (Welling & Teh 2011).
+
+    Each step is the plain SGD step plus Gaussian noise of variance
+    2 * learning_rate * temperature (temperature = 1 / beta), drawn by the
+    engine from a counter-based stream keyed by (noise_seed, step, parameter).
+    The learning-rate schedules are SGD's; there is no momentum.
+    """
+
+    kind = SGLD
+
+    def __init__(self, n_params, dtype, learning_rate_init, lr_schedule, power_t,
+                 temperature, noise_seed):
+        super().__init__(n_params, dtype, learning_rate_init, lr_schedule, 0.0, False,
+                         power_t)
+        self.temperature = temperature
+        self.noise_seed = int(noise_seed)
+
+    @property
+    def noise_std(self):
+        return float(np.sqrt(2.0 * self.learning_rate * self.temperature))

@@ -74,6 +74,8 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     upd.beta_1 = optimizer.beta_1
     upd.beta_2 = optimizer.beta_2
     upd.epsilon = optimizer.epsilon
+    upd.noise_std = optimizer.noise_std
+    upd.seed = optimizer.noise_seed
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
     plan.task_layer = NULL
@@ -93,6 +95,7 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
             while start < n:
                 m = bs if start + bs <= n else n - start
                 t += 1
+                upd.step = t
                 if upd.kind == ADAM:
                     upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t))
                               / (1 - pow(upd.beta_1, <double>t)))

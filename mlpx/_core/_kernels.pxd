@@ -23,7 +23,7 @@
 # with threadpoolctl), so the OpenMP and BLAS pools never multiply.
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt
+from libc.math cimport cos, log, sqrt
 from libc.stdlib cimport free, malloc
 
 from ._activations cimport activation_derivative, bias_activation, output_loss_and_delta
@@ -36,6 +36,7 @@ cdef enum:
     NO_UPDATE = 0
     SGD = 1
     ADAM = 2
+    SGLD = 3
 
 cdef extern from *:
     """
@@ -87,6 +88,9 @@ cdef struct Update:
     double beta_1
     double beta_2
     double epsilon
+    double noise_std    # SGLD: sqrt(2 lr temperature)
+    unsigned long long seed  # SGLD: noise stream of this fit
+    unsigned long long step  # SGLD: optimizer steps taken, this one included
 
 
 cdef struct CSR:
@@ -329,8 +333,29 @@ cdef inline double chunk_forward_backward(
     return loss
 
 
+cdef inline unsigned long long splitmix64(unsigned long long x) noexcept nogil:
+    x += 0x9E3779B97F4A7C15ULL
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
+    return x ^ (x >> 31)
+
+
+cdef inline double gaussian_noise(unsigned long long seed, unsigned long long step,
+                                  unsigned long long index) noexcept nogil:
+    """N(0, 1) for one (seed, step, parameter) triple (counter-based, Box-Muller).
+
+    A pure function of its arguments: the noise does not depend on which
+    thread updates which parameter, so SGLD stays thread-count invariant.
+    """
+    cdef unsigned long long a = splitmix64(seed ^ splitmix64(step ^ splitmix64(index)))
+    cdef unsigned long long b = splitmix64(a)
+    cdef double u1 = ((a >> 11) + 1.0) * (1.0 / 9007199254740993.0)  # in (0, 1]
+    cdef double u2 = (b >> 11) * (1.0 / 9007199254740992.0)
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2)
+
+
 cdef inline void apply_update(floating* p, const floating* g, floating* s1, floating* s2,
-                              intp n, const Update* u) noexcept nogil:
+                              intp n, const Update* u, intp first) noexcept nogil:
     """One optimizer step on n parameters, with scikit-learn's update rules."""
     cdef intp j
     cdef floating mom = <floating>u.momentum, lr = <floating>u.lr, v
@@ -350,6 +375,11 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
             s1[j] = b1 * s1[j] + (1 - b1) * g[j]
             s2[j] = b2 * s2[j] + (1 - b2) * (g[j] * g[j])
             p[j] += <floating>(-step * s1[j] / (<floating>sqrt(s2[j]) + eps))
+    elif u.kind == SGLD:
+        # the SGD step plus Gaussian noise of variance 2 lr temperature
+        for j in range(n):
+            p[j] += <floating>(-u.lr * g[j]
+                               + u.noise_std * gaussian_noise(u.seed, u.step, first + j))
 
 
 cdef inline void sparse_transpose_times_dense(
@@ -416,7 +446,8 @@ cdef inline double task_gradient(
         sq += <double>w * w
         G[j] = (G[j] + a * w) / inv
     if u.kind != NO_UPDATE:
-        apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u)
+        apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u,
+                     net.w_off[l] + i0 * fo)
         for j in range(n):
             chk += W[j]
     if plan.task_bias[t]:
@@ -430,7 +461,7 @@ cdef inline double task_gradient(
             gb[j] = gb[j] / inv
         if u.kind != NO_UPDATE:
             apply_update(params + net.b_off[l], gb, s1 + net.b_off[l], s2 + net.b_off[l],
-                         fo, u)
+                         fo, u, net.b_off[l])
             for j in range(fo):
                 chk += params[net.b_off[l] + j]
     check[0] = chk
