@@ -6,6 +6,7 @@ side by side.
 """
 
 import argparse
+import importlib
 import sys
 import time
 import warnings
@@ -54,10 +55,18 @@ def quickstart(args):
     return 0 if np.isfinite(ratio) else 1
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="mlpx",
-        description="mlpx: a fast compiled multilayer perceptron for scikit-learn.",
+        description="mlpx: a fast compiled multilayer perceptron for scikit-learn, "
+        "and multi-seed studies of its loss landscape.",
     )
     sub = parser.add_subparsers(dest="command")
     q = sub.add_parser(
@@ -67,27 +76,33 @@ def build_parser():
     )
     q.add_argument("--hidden", default="100", help="hidden widths, comma separated")
     q.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
-    q.add_argument("--epochs", type=int, default=50, help="training epochs")
+    q.add_argument("--epochs", type=_positive_int, default=50, help="training epochs")
     q.add_argument("--seed", type=int, default=0, help="random_state of both models")
     q.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     q.set_defaults(func=quickstart)
-    _add_agreement(sub)
+    _add_landscape_command(sub, "agreement", "seed-agreement study",
+                           "mlpx.landscape._cli", "add_parser")
+    _add_landscape_command(sub, "linear", "deep linear networks vs the closed-form optimum",
+                           "mlpx.landscape._cli_geometry", "add_linear_parser")
+    _add_landscape_command(sub, "width", "spread of the minima reached, per hidden width",
+                           "mlpx.landscape._cli_geometry", "add_width_parser")
     return parser
 
 
-def _add_agreement(sub):
-    """The `agreement` subcommand, or a stub explaining what to install."""
+def _add_landscape_command(sub, name, help_text, module, function):
+    """A landscape subcommand, or a stub that says what to install."""
     try:
-        from mlpx.landscape._cli import add_parser
+        add_parser = getattr(importlib.import_module(module), function)
     except ImportError as exc:
         missing = str(exc)
 
         def unavailable(args):
-            print(f"mlpx agreement: error: {missing}", file=sys.stderr)
+            print(f"mlpx {name}: error: {missing} (pip install mlpx[landscape,plot])",
+                  file=sys.stderr)
             return 1
 
-        a = sub.add_parser("agreement", help="seed-agreement study (pip install mlpx[landscape])")
-        a.set_defaults(func=unavailable, epochs=1)
+        stub = sub.add_parser(name, help=f"{help_text} (pip install mlpx[landscape])")
+        stub.set_defaults(func=unavailable)
         return
     add_parser(sub)
 
@@ -96,8 +111,6 @@ def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv or ["quickstart"])
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
     return args.func(args)
 
 

@@ -6,6 +6,30 @@ Needs pandas (``pip install mlpx[landscape]``); the figures need matplotlib
 (``pip install mlpx[plot]``).
 """
 
+from mlpx.landscape._alignment import (
+    Alignment,
+    WeightDistance,
+    align,
+    permute_hidden_units,
+    weight_distance,
+)
+from mlpx.landscape._boundaries import decision_disagreement, plot_decision_boundaries
+from mlpx.landscape._curvature import (
+    dense_hessian,
+    extreme_eigenvalues,
+    hessian_operator,
+    hutchinson_trace,
+)
+from mlpx.landscape._data import auer_dataset, count_distinct_minima, random_labels
+from mlpx.landscape._linear import (
+    check_linear_assumptions,
+    classify_critical_point,
+    critical_point_from_eigenvectors,
+    linear_network_optimum,
+)
+from mlpx.landscape._paths import PathResult, bezier_path, linear_path
+from mlpx.landscape._representations import cka_matrix, hidden_representations, linear_cka
+from mlpx.landscape._width import plot_width_study, width_study
 from mlpx.landscape._agreement import (
     Agreement,
     agreement_matrix,
@@ -25,6 +49,32 @@ from mlpx.landscape._results import SeedStudy
 from mlpx.landscape._study import SETUPS, agreement_study
 
 __all__ = [
+    "Alignment",
+    "PathResult",
+    "WeightDistance",
+    "align",
+    "auer_dataset",
+    "bezier_path",
+    "check_linear_assumptions",
+    "cka_matrix",
+    "classify_critical_point",
+    "count_distinct_minima",
+    "critical_point_from_eigenvectors",
+    "decision_disagreement",
+    "dense_hessian",
+    "extreme_eigenvalues",
+    "hessian_operator",
+    "hidden_representations",
+    "hutchinson_trace",
+    "linear_cka",
+    "linear_network_optimum",
+    "linear_path",
+    "permute_hidden_units",
+    "plot_decision_boundaries",
+    "plot_width_study",
+    "random_labels",
+    "weight_distance",
+    "width_study",
     "SETUPS",
     "Agreement",
     "SeedStudy",

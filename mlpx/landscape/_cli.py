@@ -1,5 +1,6 @@
 """`mlpx agreement`: the seed-agreement study from the command line."""
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,13 @@ FIGURES = {
 
 class UsageError(Exception):
     """Bad input from the command line: reported on stderr, exit status 2."""
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_parser(subparsers):
@@ -38,7 +46,8 @@ def add_parser(subparsers):
                    help="number of seeds K >= 2; the seeds are 0..K-1 (default: 5)")
     p.add_argument("--hidden", default="10,10",
                    help="hidden widths, comma separated (default: 10,10)")
-    p.add_argument("--epochs", type=int, default=30, help="training epochs (default: 30)")
+    p.add_argument("--epochs", type=_positive_int, default=30,
+                   help="training epochs (default: 30)")
     p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
     p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default: 1e-4)")
     p.add_argument("--batch-size", type=int, default=32,

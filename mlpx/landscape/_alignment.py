@@ -1,0 +1,301 @@
+"""Hidden-unit permutations: apply them to a network, and match two networks.
+
+Permuting the units of a hidden layer (the columns of the weights and biases
+that feed it and the rows of the weights that leave it) leaves the network's
+function unchanged. Two networks trained from different seeds may therefore be
+far apart in weight space yet close once their units are matched. Weight
+matching (Ainsworth, Hayase & Srinivasa 2023, "Git Re-Basin") picks, layer by
+layer, the permutation of b's units that maximises the inner product of the
+two weight vectors, which is the one that minimises their L2 distance, since
+permutations preserve norms.
+
+A permutation ``perm`` of a hidden layer lists the original units in their
+new order: unit ``j`` of the permuted network is unit ``perm[j]`` of the
+original.
+"""
+
+import copy
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from mlpx._network import n_params, unpack
+from mlpx.landscape._agreement import _check_fitted, weight_difference_count
+
+
+class Alignment(NamedTuple):
+    """The network b with its hidden units matched to those of a.
+
+    Attributes
+    ----------
+    estimator : MLPXClassifier or MLPXRegressor
+        A fitted copy of b with permuted hidden units: same function as b.
+    perms : list of ndarray
+        One permutation per hidden layer (unit ``j`` of the copy is unit
+        ``perms[l][j]`` of b).
+    """
+
+    estimator: object
+    perms: list
+
+
+class WeightDistance(NamedTuple):
+    """How far apart the parameter vectors of two networks are.
+
+    Attributes
+    ----------
+    l2 : float
+        Euclidean distance of the flat parameter vectors.
+    cosine : float
+        Cosine similarity of the two vectors (nan if one of them is zero).
+    diff_count : int
+        Number of parameters differing by more than ``tau``.
+    n_params : int
+        Number of parameters of each network.
+    aligned : bool
+        Whether b's hidden units were matched to a's first.
+    """
+
+    l2: float
+    cosine: float
+    diff_count: int
+    n_params: int
+    aligned: bool
+
+
+def layer_sizes(est):
+    """The layer sizes of a fitted network: inputs, hidden layers, outputs."""
+    _check_fitted(est)
+    return tuple(int(s) for s in est._layer_units)
+
+
+def _check_same_architecture(est_a, est_b):
+    sizes_a, sizes_b = layer_sizes(est_a), layer_sizes(est_b)
+    if sizes_a != sizes_b:
+        raise ValueError(
+            f"The networks have different layer sizes {sizes_a} and {sizes_b}: "
+            "compare networks of the same architecture."
+        )
+    return sizes_a
+
+
+def _check_perms(perms, sizes):
+    hidden = sizes[1:-1]
+    perms = list(perms)
+    if len(perms) != len(hidden):
+        raise ValueError(
+            f"Give one permutation per hidden layer: {len(hidden)} expected, got "
+            f"{len(perms)}."
+        )
+    out = []
+    for l, (p, n) in enumerate(zip(perms, hidden)):
+        p = np.asarray(p)
+        if p.shape != (n,) or not np.issubdtype(p.dtype, np.integer) or not np.array_equal(
+            np.sort(p), np.arange(n)
+        ):
+            raise ValueError(
+                f"perms[{l}] must be a permutation of range({n}) (hidden layer {l} "
+                f"has {n} units), got {p!r}."
+            )
+        out.append(p.astype(np.intp))
+    return out
+
+
+def permutation_index(sizes, perms):
+    """Where each parameter of the permuted network comes from.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer sizes (inputs, hidden layers, outputs).
+    perms : sequence of array-like of int
+        One permutation per hidden layer.
+
+    Returns
+    -------
+    index : ndarray of shape (n_params,)
+        ``theta[index]`` is the flat parameter vector of the permuted network
+        when ``theta`` is that of the original (layout of mlpx's buffer).
+    """
+    sizes = tuple(int(s) for s in sizes)
+    order = [np.arange(sizes[0])] + _check_perms(perms, sizes) + [np.arange(sizes[-1])]
+    coefs, intercepts = unpack(np.arange(n_params(sizes)), sizes)
+    parts = [W[np.ix_(order[l], order[l + 1])].ravel() for l, W in enumerate(coefs)]
+    parts += [b[order[l + 1]] for l, b in enumerate(intercepts)]
+    return np.concatenate(parts)
+
+
+def with_params(est, theta):
+    """A fitted copy of `est` whose parameter vector is `theta`.
+
+    Everything else (classes, layer sizes, hyper-parameters, loss curve,
+    optimizer state) is copied from `est` as it is.
+    """
+    _check_fitted(est)
+    new = copy.deepcopy(est)
+    theta = np.asarray(theta).ravel()
+    if theta.size != new._params.size:
+        raise ValueError(
+            f"theta has {theta.size} values; the network has {new._params.size} parameters."
+        )
+    new._params[...] = theta
+    return new
+
+
+def permute_hidden_units(est, perms):
+    """A copy of a fitted network with its hidden units reordered.
+
+    The copy computes exactly the same function. Its optimizer state (the
+    moments of Adam, the velocities of SGD) and best parameters are permuted
+    too, so a warm-started fit continues as the original would.
+
+    Parameters
+    ----------
+    est : MLPXClassifier or MLPXRegressor
+        A fitted network.
+    perms : sequence of array-like of int
+        One permutation per hidden layer: unit ``j`` of the copy is unit
+        ``perms[l][j]`` of `est`.
+
+    Returns
+    -------
+    permuted : MLPXClassifier or MLPXRegressor
+        A new fitted estimator; `est` is left unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpx import MLPXRegressor
+    >>> from mlpx.landscape._alignment import permute_hidden_units
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> est = MLPXRegressor(hidden_layer_sizes=(4,), max_iter=5).fit(X, X[:, 0])
+    >>> twin = permute_hidden_units(est, [[3, 1, 0, 2]])
+    >>> bool(np.array_equal(est.predict(X), twin.predict(X)))
+    True
+    """
+    index = permutation_index(layer_sizes(est), perms)
+    new = with_params(est, est._sync_params()[index])
+    if getattr(new, "_best_params", None) is not None and new._best_params.size == index.size:
+        new._best_params = new._best_params[index]
+    opt = getattr(new, "_optimizer", None)
+    if opt is not None:
+        shared = opt.s2 is opt.s1
+        opt.s1 = opt.s1[index]
+        opt.s2 = opt.s1 if shared else opt.s2[index]
+    return new
+
+
+def _similarity(coefs_a, intercepts_a, coefs_b, intercepts_b, order, h):
+    """Inner products of a's units (rows) with b's units (columns) in hidden layer h.
+
+    A unit is described by its incoming weights and bias and its outgoing
+    weights; b's neighbouring layers are taken in their current order.
+    """
+    W_in_a, W_in_b = coefs_a[h], coefs_b[h][order[h], :]
+    W_out_a, W_out_b = coefs_a[h + 1], coefs_b[h + 1][:, order[h + 2]]
+    S = W_in_a.T @ W_in_b
+    S += np.outer(intercepts_a[h], intercepts_b[h])
+    S += W_out_a @ W_out_b.T
+    return S
+
+
+def match_units(theta_a, theta_b, sizes, *, max_sweeps=100):
+    """Permutations of b's hidden units that bring it closest to a (L2).
+
+    Coordinate ascent: each hidden layer in turn gets the permutation solving
+    a linear assignment problem given the current permutations of its
+    neighbours; sweeps stop when a whole sweep improves nothing. With one
+    hidden layer the first assignment is already the exact optimum.
+
+    Parameters
+    ----------
+    theta_a, theta_b : ndarray of shape (n_params,)
+        Flat parameter vectors of two networks with layer sizes `sizes`.
+    sizes : sequence of int
+    max_sweeps : int, default=100
+
+    Returns
+    -------
+    perms : list of ndarray
+        One permutation per hidden layer.
+    """
+    sizes = tuple(int(s) for s in sizes)
+    a = np.asarray(theta_a, dtype=np.float64)
+    b = np.asarray(theta_b, dtype=np.float64)
+    coefs_a, intercepts_a = unpack(a, sizes)
+    coefs_b, intercepts_b = unpack(b, sizes)
+    hidden = sizes[1:-1]
+    order = [np.arange(sizes[0])] + [np.arange(n) for n in hidden] + [np.arange(sizes[-1])]
+    for _ in range(max_sweeps):
+        improved = False
+        for h in range(len(hidden)):
+            S = _similarity(coefs_a, intercepts_a, coefs_b, intercepts_b, order, h)
+            _, cols = linear_sum_assignment(S, maximize=True)
+            rows = np.arange(S.shape[0])
+            gain = S[rows, cols].sum() - S[rows, order[h + 1]].sum()
+            if gain > 1e-12 * max(1.0, np.abs(S).sum()):
+                order[h + 1] = cols
+                improved = True
+        if not improved:
+            break
+    return [p.astype(np.intp) for p in order[1:-1]]
+
+
+def align(est_a, est_b, *, max_sweeps=100):
+    """Permute b's hidden units to match a's (weight matching).
+
+    Parameters
+    ----------
+    est_a : MLPXClassifier or MLPXRegressor
+        The reference network (fitted).
+    est_b : MLPXClassifier or MLPXRegressor
+        A fitted network of the same architecture; it is not modified.
+    max_sweeps : int, default=100
+        Most sweeps over the hidden layers (see :func:`match_units`).
+
+    Returns
+    -------
+    alignment : Alignment
+        ``(estimator, perms)``: a new fitted copy of b with matched units (it
+        predicts exactly as b does) and the permutation of each hidden layer.
+    """
+    sizes = _check_same_architecture(est_a, est_b)
+    perms = match_units(est_a._sync_params(), est_b._sync_params(), sizes,
+                        max_sweeps=max_sweeps)
+    return Alignment(permute_hidden_units(est_b, perms), perms)
+
+
+def weight_distance(est_a, est_b, *, aligned=False, tau=0.1):
+    """L2 distance, cosine similarity and count of differing weights.
+
+    Parameters
+    ----------
+    est_a, est_b : MLPXClassifier or MLPXRegressor
+        Fitted networks of the same architecture.
+    aligned : bool, default=False
+        Match b's hidden units to a's (:func:`align`) before comparing.
+        Compare ``aligned=False`` and ``aligned=True`` to see how much of the
+        distance is a mere relabelling of units.
+    tau : float, default=0.1
+        Parameters differing by more than tau are counted.
+
+    Returns
+    -------
+    distance : WeightDistance
+        ``l2``, ``cosine``, ``diff_count``, ``n_params`` and ``aligned``.
+    """
+    _check_same_architecture(est_a, est_b)
+    if aligned:
+        est_b = align(est_a, est_b).estimator
+    a = est_a._sync_params().astype(np.float64)
+    b = est_b._sync_params().astype(np.float64)
+    norms = np.linalg.norm(a) * np.linalg.norm(b)
+    cosine = float(a @ b / norms) if norms > 0 else float("nan")
+    return WeightDistance(
+        l2=float(np.linalg.norm(a - b)),
+        cosine=cosine,
+        diff_count=weight_difference_count(a, b, tau),
+        n_params=int(a.size),
+        aligned=bool(aligned),
+    )

@@ -1,0 +1,410 @@
+"""`mlpx linear` and `mlpx width`: landscape geometry from the command line.
+
+``mlpx linear`` trains deep linear networks of a few depths from K seeds with
+L-BFGS and compares the losses they reach with the closed-form global minimum
+L* (Baldi & Hornik 1989, Kawaguchi 2016). ``mlpx width`` trains K seeds per
+hidden width and reports how the final losses spread (Choromanska et al.
+2015). Both print a table and write CSV files, a figure and a ``study.json``
+manifest to --out, all or nothing.
+"""
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mlpx.landscape._cli import UsageError, load_dataset
+
+LINEAR_DATASETS = ("random", "linnerud")
+
+
+def _positive_ints(text, option):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"{option} must be comma-separated integers, got {text!r}.") from None
+    if not values or min(values) < 1:
+        raise UsageError(f"{option} must list positive integers, got {text!r}.")
+    return values
+
+
+def _manifest(kind, args):
+    from mlpx._version import __version__
+
+    settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
+    return {"format": f"mlpx-{kind}-study", "format_version": 1, "mlpx_version": __version__,
+            "command": f"mlpx {kind}", "settings": settings}
+
+
+def _run(prog, kind, args, work):
+    """Run `work(tmp)` inside an atomic --out directory; map errors to exit codes."""
+    from mlpx.landscape._results import MANIFEST, atomic_directory
+
+    t0 = time.perf_counter()
+    try:
+        prepared = work.prepare(args)
+        out = Path(args.out)
+        with atomic_directory(out, overwrite=True) as tmp:
+            report = work.compute(prepared, args)
+            work.write(report, tmp)
+            (tmp / MANIFEST).write_text(json.dumps(_manifest(kind, args), indent=2,
+                                                   default=str))
+            written = sorted(p.name for p in tmp.iterdir())
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    print(work.format(report))
+    print(f"Wrote {out}/: {', '.join(written)}")
+    print(f"Wall time: {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _save_figure(fig_fn, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no figure (pip install mlpx[plot]).",
+              file=sys.stderr)
+        return
+    fig = fig_fn()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _table(head, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(row, widths))
+                     for row in [head] + rows)
+
+
+# --------------------------------------------------------------------- linear
+def add_linear_parser(subparsers):
+    """Register the `linear` subcommand."""
+    p = subparsers.add_parser(
+        "linear",
+        help="deep linear networks: the losses K seeds reach against the closed-form optimum",
+        description=(
+            "Train deep linear networks (identity activations, squared loss, no "
+            "penalty, L-BFGS) of several depths from K seeds, every hidden layer "
+            "of width p, and compare the losses they reach with the global minimum "
+            "L* of Baldi & Hornik (1989) and Kawaguchi (2016): every local minimum "
+            "of such a network is global. Writes linear.csv, linear.png and "
+            "study.json to --out."
+        ),
+    )
+    p.add_argument("--dataset", default="random",
+                   help="random (Gaussian data, default), linnerud, or a .npz file with "
+                        "arrays X (n, d_x) and Y (n, d_y); X and Y are standardised")
+    p.add_argument("--n-samples", type=int, default=100, help="random data: samples (default 100)")
+    p.add_argument("--n-features", type=int, default=8, help="random data: d_x (default 8)")
+    p.add_argument("--n-outputs", type=int, default=5, help="random data: d_y (default 5)")
+    p.add_argument("--noise", type=float, default=0.5,
+                   help="random data: noise added to Y = X A (default 0.5)")
+    p.add_argument("--width", type=int, default=2,
+                   help="width p of every hidden layer (default 2; p < d_y makes the rank "
+                        "constraint bind)")
+    p.add_argument("--depths", default="1,2,3",
+                   help="numbers of hidden layers, comma separated (default 1,2,3)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 per depth (default 5)")
+    p.add_argument("--max-iter", type=int, default=20000,
+                   help="L-BFGS iterations (default 20000)")
+    p.add_argument("--out", default="mlpx-linear",
+                   help="output directory (default ./mlpx-linear); a previous result there "
+                        "is replaced")
+    p.set_defaults(func=linear_main)
+    return p
+
+
+def _linear_data(args):
+    from sklearn.preprocessing import StandardScaler
+
+    if args.dataset == "random":
+        if min(args.n_samples, args.n_features, args.n_outputs) < 1:
+            raise UsageError("--n-samples, --n-features and --n-outputs must be positive.")
+        if args.noise < 0:
+            raise UsageError(f"--noise must be >= 0, got {args.noise}.")
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(args.n_samples, args.n_features))
+        Y = X @ rng.normal(size=(args.n_features, args.n_outputs))
+        Y += args.noise * rng.normal(size=Y.shape)
+        desc = (f"random: {args.n_samples} samples, d_x={args.n_features}, "
+                f"d_y={args.n_outputs}, noise {args.noise}")
+    elif args.dataset == "linnerud":
+        from sklearn.datasets import load_linnerud
+
+        X, Y = load_linnerud(return_X_y=True)
+        desc = "linnerud: 20 samples, d_x=3, d_y=3"
+    else:
+        X, Y, desc = _read_npz(Path(args.dataset))
+    X = StandardScaler().fit_transform(np.asarray(X, dtype=float))
+    Y = StandardScaler().fit_transform(np.asarray(Y, dtype=float).reshape(len(Y), -1))
+    return X, Y, desc
+
+
+def _read_npz(path):
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        raise UsageError(
+            f"Unknown dataset {str(path)!r}: not one of {', '.join(LINEAR_DATASETS)} and no "
+            ".npz file of that name."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            key = "Y" if "Y" in z.files else "y"
+            if "X" not in z.files or key not in z.files:
+                raise UsageError(f"{path} needs arrays X and Y.")
+            X, Y = z["X"], z[key]
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+        raise UsageError(f"Cannot read dataset {path}: {exc}") from None
+    if X.ndim != 2 or Y.ndim not in (1, 2) or len(X) != len(Y) or len(X) < 3:
+        raise UsageError(f"{path}: need X (n, d_x) and Y (n, d_y) with n >= 3; got "
+                         f"{X.shape} and {Y.shape}.")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise UsageError(f"{path}: X or Y holds NaN or infinite values.")
+    d_y = Y.reshape(len(Y), -1).shape[1]
+    return X, Y, f"{path.name}: {len(X)} samples, d_x={X.shape[1]}, d_y={d_y}"
+
+
+class _Linear:
+    @staticmethod
+    def prepare(args):
+        depths = _positive_ints(args.depths, "--depths")
+        if args.width < 1:
+            raise UsageError(f"--width must be at least 1, got {args.width}.")
+        if args.seeds < 1:
+            raise UsageError(f"--seeds must be at least 1, got {args.seeds}.")
+        if args.max_iter < 1:
+            raise UsageError(f"--max-iter must be at least 1, got {args.max_iter}.")
+        X, Y, desc = _linear_data(args)
+        return X, Y, desc, depths
+
+    @staticmethod
+    def compute(prepared, args):
+        import pandas as pd
+        from sklearn.exceptions import ConvergenceWarning
+
+        from mlpx import MLPXRegressor
+        from mlpx.landscape._linear import (
+            check_linear_assumptions,
+            linear_network_optimum,
+        )
+        from mlpx.landscape._paths import NetworkLoss
+
+        X, Y, desc, depths = prepared
+        checks = check_linear_assumptions(X, Y)
+        optimum = linear_network_optimum(X, Y, args.width)
+        y = Y[:, 0] if Y.shape[1] == 1 else Y
+        print(f"{desc}; hidden width {args.width}, depths {depths}, {args.seeds} seeds",
+              flush=True)
+        rows = []
+        for depth in depths:
+            hidden = (args.width,) * depth
+            for seed in range(args.seeds):
+                est = MLPXRegressor(hidden_layer_sizes=hidden, activation="identity",
+                                    solver="lbfgs", alpha=0.0, tol=1e-15, max_iter=args.max_iter,
+                                    max_fun=2 * args.max_iter, random_state=seed)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", ConvergenceWarning)
+                    est.fit(X, y)
+                gap = (est.loss_ - optimum.loss) / optimum.loss if optimum.loss > 0 else np.nan
+                grad = NetworkLoss(est, X, y).loss_grad(est._params)[1]
+                rows.append({"depth": depth, "hidden": str(hidden), "seed": seed,
+                             "loss": est.loss_, "optimum": optimum.loss,
+                             "least_squares": optimum.least_squares_loss,
+                             "relative_gap": gap, "grad_norm": float(np.linalg.norm(grad)),
+                             "n_iter": est.n_iter_,
+                             "converged": not any(issubclass(w.category, ConvergenceWarning)
+                                                  for w in caught)})
+        return {"table": pd.DataFrame(rows), "optimum": optimum, "checks": checks,
+                "width": args.width}
+
+    @staticmethod
+    def write(report, directory):
+        report["table"].to_csv(directory / "linear.csv", index=False)
+        _save_figure(lambda: _linear_figure(report), directory / "linear.png")
+
+    @staticmethod
+    def format(report):
+        opt, checks, df = report["optimum"], report["checks"], report["table"]
+        hypotheses = (
+            f"Hypotheses (Kawaguchi 2016, centred data): rank XX^T = {checks.rank_xx}/"
+            f"{checks.d_x}, rank XY^T = {checks.rank_xy}, d_y <= d_x: {checks.dy_le_dx}, "
+            f"distinct eigenvalues of Σ: {checks.distinct} -> "
+            f"{'satisfied' if checks.satisfied else 'NOT satisfied'}"
+        )
+        optimum = (
+            f"Global minimum L* (width {report['width']}, keeps {opt.rank} of "
+            f"{opt.n_outputs} directions) = {opt.loss:.10g}; least squares = "
+            f"{opt.least_squares_loss:.10g}"
+        )
+        lines = [hypotheses, optimum, ""]
+        rows = []
+        for depth, g in df.groupby("depth"):
+            rows.append([depth, g.hidden.iloc[0], len(g), f"{g.loss.min():.10g}",
+                         f"{g.loss.max():.10g}", f"{g.relative_gap.max():.2e}",
+                         f"{g.grad_norm.max():.1e}", f"{int(g.converged.sum())}/{len(g)}"])
+        lines.append(_table(["depth", "hidden", "seeds", "min loss", "max loss",
+                             "max (loss - L*)/L*", "max |grad|", "lbfgs converged"], rows))
+        lines.append("\nA seed above L* with a non-zero gradient stopped before a critical point "
+                     "(L-BFGS's\nrelative-decrease test); by the theorem it is not at a bad "
+                     "local minimum.")
+        return "\n".join(lines)
+
+
+def _linear_figure(report):
+    import matplotlib.pyplot as plt
+
+    opt, df = report["optimum"], report["table"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    k = np.arange(1, opt.eigenvalues.size + 1)
+    left.bar(k, opt.eigenvalues, color=["C0" if i < opt.rank else "0.7" for i in range(k.size)])
+    left.set_xlabel("eigenvalue of Σ (decreasing)")
+    left.set_ylabel("λ")
+    left.set_title(f"kept by the optimum: the top {opt.rank} (blue)")
+    for depth, g in df.groupby("depth"):
+        gap = np.maximum(g.relative_gap.to_numpy(), 1e-16)
+        right.scatter(np.full(len(g), depth), gap, label=f"{depth} hidden")
+    right.set_yscale("log")
+    right.set_xlabel("hidden layers")
+    right.set_ylabel("(loss - L*) / L*")
+    right.set_title("loss reached by each seed, relative to L*")
+    right.grid(alpha=0.3)
+    return fig
+
+
+def linear_main(args):
+    """Run `mlpx linear` with parsed arguments; return the exit status."""
+    return _run("mlpx linear", "linear", args, _Linear)
+
+
+# ---------------------------------------------------------------------- width
+def add_width_parser(subparsers):
+    """Register the `width` subcommand."""
+    p = subparsers.add_parser(
+        "width",
+        help="train K seeds per hidden width and compare the spread of their final losses",
+        description=(
+            "Train K networks per hidden width that differ only in their seed and "
+            "report the distribution of their final train and test losses (data "
+            "loss, no penalty): mean, std, quantiles, histogram. Choromanska et al. "
+            "(2015) predict the spread shrinks as the network grows. Writes "
+            "width_study.csv, per_seed.csv, histograms.csv, width_study.png and "
+            "study.json to --out."
+        ),
+    )
+    p.add_argument("--dataset", default="digits",
+                   help="digits, breast_cancer, diabetes, or a .csv file (last column = "
+                        "target) or .npz file (arrays X, y) (default: digits)")
+    p.add_argument("--widths", default="2,4,8,16,32",
+                   help="hidden widths, comma separated (default 2,4,8,16,32)")
+    p.add_argument("--depth", type=int, default=1,
+                   help="hidden layers, all of the same width (default 1)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1, K >= 2 (default 5)")
+    p.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
+    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
+    p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
+    p.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
+    p.add_argument("--learning-rate", type=float, default=1e-3,
+                   help="learning_rate_init (default 1e-3)")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="how to read the target of a file (default auto)")
+    p.add_argument("--test-size", type=float, default=0.25,
+                   help="held-out share of the data (default 0.25)")
+    p.add_argument("--bins", type=int, default=10, help="histogram bins (default 10)")
+    p.add_argument("--out", default="mlpx-width",
+                   help="output directory (default ./mlpx-width); a previous result there "
+                        "is replaced")
+    p.add_argument("--n-jobs", type=int, default=1, help="seeds trained in parallel (default 1)")
+    p.set_defaults(func=width_main)
+    return p
+
+
+class _Width:
+    @staticmethod
+    def prepare(args):
+        widths = _positive_ints(args.widths, "--widths")
+        if args.depth < 1:
+            raise UsageError(f"--depth must be at least 1, got {args.depth}.")
+        if args.seeds < 2:
+            raise UsageError(f"--seeds must be at least 2 to compare models, got {args.seeds}.")
+        if args.epochs < 1:
+            raise UsageError(f"--epochs must be at least 1, got {args.epochs}.")
+        if not 0 < args.test_size < 1:
+            raise UsageError(f"--test-size must be in (0, 1), got {args.test_size}.")
+        if args.alpha < 0 or args.learning_rate <= 0:
+            raise UsageError("--alpha must be >= 0 and --learning-rate > 0.")
+        if args.batch_size < 1 or args.bins < 1:
+            raise UsageError("--batch-size and --bins must be at least 1.")
+        if args.n_jobs == 0:
+            raise UsageError("--n-jobs must not be 0 (1 for serial, -1 for all cores).")
+        data = load_dataset(args.dataset, args.test_size, args.task)
+        return widths, data
+
+    @staticmethod
+    def compute(prepared, args):
+        from mlpx import MLPXClassifier, MLPXRegressor
+        from mlpx.landscape._study import _is_regression_target
+        from mlpx.landscape._width import width_study
+
+        widths, (X_tr, X_te, y_tr, y_te, desc) = prepared
+        cls = MLPXRegressor if _is_regression_target(y_tr) else MLPXClassifier
+        est = cls(hidden_layer_sizes=(1,) * args.depth, solver=args.solver, alpha=args.alpha,
+                  max_iter=args.epochs, batch_size=min(args.batch_size, len(X_tr)),
+                  learning_rate_init=args.learning_rate)
+        print(f"{desc}; {cls.__name__}, widths {widths} x {args.depth} layer(s), "
+              f"{args.solver}, {args.epochs} epochs, {args.seeds} seeds", flush=True)
+        table = width_study(est, X_tr, y_tr, widths, range(args.seeds), X_test=X_te,
+                            y_test=y_te, bins=args.bins, n_jobs=args.n_jobs, verbose=True)
+        return table
+
+    @staticmethod
+    def write(table, directory):
+        import pandas as pd
+
+        from mlpx.landscape._width import plot_width_study
+
+        arrays = [c for c in table.columns if c.endswith(("_hist", "_losses"))]
+        table.drop(columns=arrays).assign(
+            hidden_layer_sizes=[str(h) for h in table.hidden_layer_sizes]
+        ).to_csv(directory / "width_study.csv")
+        seeds = table.attrs["seeds"]
+        per_seed = pd.DataFrame([
+            {"width": w, "seed": s, "train_loss": row.train_losses[i],
+             "test_loss": row.test_losses[i]}
+            for w, row in table.iterrows() for i, s in enumerate(seeds)
+        ])
+        per_seed.to_csv(directory / "per_seed.csv", index=False)
+        hist = pd.DataFrame([
+            {"width": w, "split": split, "bin_low": lo, "bin_high": hi, "count": int(c)}
+            for split in ("train", "test")
+            for w, row in table.iterrows()
+            for lo, hi, c in zip(table.attrs[f"{split}_bins"][:-1],
+                                 table.attrs[f"{split}_bins"][1:], row[f"{split}_hist"])
+        ])
+        hist.to_csv(directory / "histograms.csv", index=False)
+        _save_figure(lambda: plot_width_study(table), directory / "width_study.png")
+
+    @staticmethod
+    def format(table):
+        rows = [[w, r.n_params, f"{r.train_mean:.4f} ± {r.train_std:.4f}",
+                 f"{r.train_rel_std:.3f}", f"{r.test_mean:.4f} ± {r.test_std:.4f}",
+                 f"{r.test_rel_std:.3f}"] for w, r in table.iterrows()]
+        return "\n" + _table(["width", "params", "train loss", "train std/mean", "test loss",
+                              "test std/mean"], rows) + (
+            f"\n\nFinal data losses (no penalty), mean ± std over "
+            f"{len(table.attrs['seeds'])} seeds.")
+
+
+def width_main(args):
+    """Run `mlpx width` with parsed arguments; return the exit status."""
+    return _run("mlpx width", "width", args, _Width)

@@ -1,0 +1,103 @@
+"""`mlpx linear` and `mlpx width` (mlpx/landscape/_cli_geometry.py)."""
+
+import argparse
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlpx.landscape._cli_geometry import add_linear_parser, add_width_parser
+from mlpx.landscape._linear import linear_network_optimum
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="mlpx")
+    sub = parser.add_subparsers(dest="command")
+    add_linear_parser(sub)
+    add_width_parser(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_linear_reaches_the_optimum_and_writes_its_files(tmp_path, capsys):
+    out = tmp_path / "lin"
+    assert run(["linear", "--n-samples", "30", "--n-features", "4", "--n-outputs", "3",
+                "--depths", "1,2", "--seeds", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Global minimum L*" in text and "satisfied" in text
+    assert sorted(p.name for p in out.iterdir()) == ["linear.csv", "linear.png", "study.json"]
+    df = pd.read_csv(out / "linear.csv")
+    assert list(df.depth) == [1, 1, 2, 2]
+    assert (df.relative_gap.abs() < 1e-6).all()
+    assert (df.grad_norm < 1e-4).all()
+    assert json.loads((out / "study.json").read_text())["format"] == "mlpx-linear-study"
+
+
+def test_linear_reads_an_npz_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(25, 3))
+    Y = X @ rng.normal(size=(3, 2)) + 0.1 * rng.normal(size=(25, 2))
+    np.savez(tmp_path / "d.npz", X=X, Y=Y)
+    out = tmp_path / "o"
+    assert run(["linear", "--dataset", str(tmp_path / "d.npz"), "--width", "1",
+                "--depths", "1", "--seeds", "2", "--out", str(out)]) == 0
+    df = pd.read_csv(out / "linear.csv")
+    Xs, Ys = (X - X.mean(0)) / X.std(0), (Y - Y.mean(0)) / Y.std(0)
+    assert df.optimum.iloc[0] == pytest.approx(linear_network_optimum(Xs, Ys, 1).loss)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--depths", "1,x"], "--depths must be comma-separated integers"),
+    (["--depths", "0"], "--depths must list positive"),
+    (["--width", "0"], "--width must be at least 1"),
+    (["--dataset", "nowhere.npz"], "Unknown dataset"),
+    (["--noise", "-1"], "--noise must be >= 0"),
+])
+def test_linear_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "never"
+    assert run(["linear", *argv, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_width_study_writes_tables_and_replaces_a_previous_run(tmp_path, capsys):
+    out = tmp_path / "w"
+    argv = ["width", "--widths", "2,6", "--seeds", "2", "--epochs", "2", "--out", str(out)]
+    assert run(argv) == 0
+    assert run(argv[:-4] + ["--widths", "3", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "train std/mean" in text
+    assert sorted(p.name for p in out.iterdir()) == [
+        "histograms.csv", "per_seed.csv", "study.json", "width_study.csv", "width_study.png"]
+    summary = pd.read_csv(out / "width_study.csv", index_col="width")
+    per_seed = pd.read_csv(out / "per_seed.csv")
+    assert list(summary.index) == [3] and len(per_seed) == 2
+    assert summary.loc[3, "train_mean"] == pytest.approx(per_seed.train_loss.mean())
+    hist = pd.read_csv(out / "histograms.csv")
+    assert hist.groupby("split")["count"].sum().to_dict() == {"test": 2, "train": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--widths", "2,-1"], "--widths must list positive"),
+    (["--seeds", "1"], "--seeds must be at least 2"),
+    (["--test-size", "1.5"], "--test-size must be in (0, 1)"),
+    (["--dataset", "missing.csv"], "Unknown dataset"),
+])
+def test_width_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "never"
+    assert run(["width", *argv, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_width_refuses_to_replace_a_foreign_directory(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert run(["width", "--widths", "2", "--seeds", "2", "--epochs", "1",
+                "--out", str(out)]) == 1
+    assert "refusing to replace" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
