@@ -103,7 +103,7 @@ def bench_row(X, y, hidden, epochs, repeats, threads):
     params = make_params(hidden, epochs)
     times = {name: [] for name, _ in LIBRARIES}
     with threadpool_limits(limits=threads):
-        for name, cls in LIBRARIES:  # untimed warm-up: first-call costs
+        for _, cls in LIBRARIES:  # untimed warm-up: first-call costs
             ms_per_epoch(cls, X[:1000], y[:1000], dict(params, max_iter=1,
                                                        n_iter_no_change=2))
         for _ in range(repeats):  # interleave the libraries to share any drift
@@ -130,7 +130,7 @@ COLUMNS = (("dataset", 22, "s"), ("hidden", 9, "s"), ("dtype", 8, "s"),
 
 def format_row(values):
     cells = []
-    for (title, width, fmt), v in zip(COLUMNS, values):
+    for (_title, width, fmt), v in zip(COLUMNS, values):
         align = "<" if fmt == "s" else ">"
         cells.append(f"{v:{align}{width}{fmt}}")
     return " | ".join(cells)

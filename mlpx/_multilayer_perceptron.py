@@ -16,9 +16,9 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from mlpx import _param_checks as pc
@@ -95,7 +95,7 @@ def _warn_if_badly_scaled(X, dtype):
             "float32 keeps about 7 significant digits, so gradients lose accuracy and "
             "training may stall or diverge. Scale your data (e.g. StandardScaler) or "
             "fit on float64 data.",
-            UserWarning,
+            UserWarning, stacklevel=2,
         )
 
 
@@ -227,7 +227,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 f"This {type(self).__name__} was saved by mlpx {saved} and is loaded "
                 f"by mlpx {__version__}: it may not load or predict correctly. Refit "
                 "it with this version if you can.",
-                MlpxVersionWarning,
+                MlpxVersionWarning, stacklevel=2,
             )
         super().__setstate__(state)
         if "_params" in state:
@@ -498,7 +498,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             if self.batch_size > n_samples:
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped"
+                    "going to be clipped", stacklevel=2
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
@@ -566,7 +566,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 warnings.warn(
                     "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                     "optimization hasn't converged yet." % self.max_iter,
-                    ConvergenceWarning,
+                    ConvergenceWarning, stacklevel=2,
                 )
         if early_stopping:
             self._params[:] = self._best_params
@@ -657,7 +657,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 f"lbfgs failed to converge after {res.nit} iteration(s) "
                 f"(status={res.status}): {res.message}. Increase the number of "
                 "iterations (max_iter) or scale the data.",
-                ConvergenceWarning,
+                ConvergenceWarning, stacklevel=2,
             )
         self.n_iter_ = min(int(res.nit), self.max_iter)
         self.loss_ = float(res.fun)

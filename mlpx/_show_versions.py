@@ -28,8 +28,9 @@ def _versions():
 
 def _thread_pools():
     # Import the engine first so that its OpenMP runtime is loaded and visible.
-    import mlpx._core._forward_backward  # noqa: F401
     from threadpoolctl import threadpool_info
+
+    import mlpx._core._forward_backward  # noqa: F401
 
     return threadpool_info()
 

@@ -9,7 +9,6 @@ steady growth; allocator noise settles after the first iterations.
 import sys
 import warnings
 
-import numpy as np
 from sklearn.datasets import make_classification
 
 from mlpx import MLPXClassifier, MLPXRegressor

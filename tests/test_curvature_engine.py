@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from mlpx._core._curvature import hessian_vector
 
 from . import reference

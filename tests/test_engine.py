@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from mlpx._core._forward_backward import forward, loss_gradient
 from mlpx._core._openmp import openmp_enabled
 

@@ -32,7 +32,8 @@ def cka_by_the_book(R1, R2, debiased):
     K, L = R1 @ R1.T, R2 @ R2.T
     if not debiased:
         H = np.eye(n) - np.ones((n, n)) / n
-        hsic = lambda K, L: np.trace(K @ H @ L @ H)
+        def hsic(K, L):
+            return np.trace(K @ H @ L @ H)
     else:
         def hsic(K, L):
             K, L = K - np.diag(np.diag(K)), L - np.diag(np.diag(L))

@@ -2,6 +2,7 @@
 
 import sys
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -12,8 +13,6 @@ from mlpx.landscape import (
     plot_agreement_matrix,
     plot_loss_curves,
 )
-
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 @pytest.fixture(scope="module")

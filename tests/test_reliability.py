@@ -1,7 +1,6 @@
 """Reliability: interruption, threads, memory, and awkward but valid inputs."""
 
 import os
-import resource
 import signal
 import subprocess
 import sys

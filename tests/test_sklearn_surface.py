@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from mlpx._core._forward_backward import loss_gradient
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss, mean_squared_error
@@ -14,7 +15,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
 from mlpx import MLPXClassifier, MLPXRegressor
-from mlpx._core._forward_backward import loss_gradient
 from mlpx._network import ACTIVATION_CODES
 
 from . import reference

@@ -6,6 +6,15 @@ Needs pandas (``pip install mlpx[landscape]``); the figures need matplotlib
 (``pip install mlpx[plot]``).
 """
 
+from mlpx.landscape._agreement import (
+    Agreement,
+    agreement_matrix,
+    agreement_over_epochs,
+    ensemble_spread,
+    flat_params,
+    prediction_agreement,
+    weight_difference_count,
+)
 from mlpx.landscape._alignment import (
     Alignment,
     WeightDistance,
@@ -21,6 +30,7 @@ from mlpx.landscape._curvature import (
     hutchinson_trace,
 )
 from mlpx.landscape._data import auer_dataset, count_distinct_minima, random_labels
+from mlpx.landscape._ensemble import train_seeds
 from mlpx.landscape._linear import (
     check_linear_assumptions,
     classify_critical_point,
@@ -28,25 +38,15 @@ from mlpx.landscape._linear import (
     linear_network_optimum,
 )
 from mlpx.landscape._paths import PathResult, bezier_path, linear_path
-from mlpx.landscape._representations import cka_matrix, hidden_representations, linear_cka
-from mlpx.landscape._width import plot_width_study, width_study
-from mlpx.landscape._agreement import (
-    Agreement,
-    agreement_matrix,
-    agreement_over_epochs,
-    ensemble_spread,
-    flat_params,
-    prediction_agreement,
-    weight_difference_count,
-)
-from mlpx.landscape._ensemble import train_seeds
 from mlpx.landscape._plotting import (
     plot_agreement_counts,
     plot_agreement_matrix,
     plot_loss_curves,
 )
+from mlpx.landscape._representations import cka_matrix, hidden_representations, linear_cka
 from mlpx.landscape._results import SeedStudy
 from mlpx.landscape._study import SETUPS, agreement_study
+from mlpx.landscape._width import plot_width_study, width_study
 
 __all__ = [
     "Alignment",

@@ -37,7 +37,7 @@ def _batch_size(est, n_samples):
     if est.batch_size > n_samples:
         warnings.warn(
             "Got `batch_size` less than 1 or larger than sample size. It is going "
-            "to be clipped"
+            "to be clipped", stacklevel=2
         )
     return int(np.clip(est.batch_size, 1, n_samples))
 
@@ -72,7 +72,7 @@ def train_compiled(starts, X, y, record_epochs, record_fn):
         The fitted estimators, with the state a per-seed ``fit`` leaves
         (loss_curve_, n_iter_, t_, optimizer state), minus early stopping.
     """
-    ests, thetas, orders = [], [], []
+    ests, _thetas, orders = [], [], []
     prepared = None
     n_epochs = starts[0][0].max_iter
     for est, theta, rs in starts:
