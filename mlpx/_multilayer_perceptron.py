@@ -4,12 +4,16 @@ Python sees epoch boundaries only: validation, the loss curve, early stopping an
 verbose output live here; each epoch runs in `mlpx._core._epoch.run_epoch`.
 """
 
+from __future__ import annotations
+
 import warnings
 from abc import ABC, abstractmethod
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -42,6 +46,7 @@ _EMPTY_IDX = np.empty(0, dtype=np.intp)
 # Below this many flops a forward pass runs on one thread without touching BLAS limits.
 _SMALL_FORWARD_FLOPS = 2e6
 _FLOAT32_SCALE_WARNING = 1e4
+_MLPX = TypeVar("_MLPX", bound="BaseMultilayerPerceptronX")
 
 
 class DivergenceError(ValueError):
@@ -672,8 +677,11 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             )
         return True
 
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
-            sample_weight_val=None):
+    def fit(self: _MLPX, X: ArrayLike | sp.spmatrix | sp.sparray, y: ArrayLike,
+            sample_weight: ArrayLike | None = None,
+            X_val: ArrayLike | sp.spmatrix | sp.sparray | None = None,
+            y_val: ArrayLike | None = None,
+            sample_weight_val: ArrayLike | None = None) -> _MLPX:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -994,7 +1002,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         Y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, Y
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike | sp.spmatrix | sp.sparray) -> NDArray[Any]:
         """Predict class labels for X.
 
         Parameters
@@ -1049,7 +1057,9 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         return weights if sample_weight is None else weights * sample_weight
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: ArrayLike | sp.spmatrix | sp.sparray, y: ArrayLike,
+                    sample_weight: ArrayLike | None = None,
+                    classes: ArrayLike | None = None) -> MLPXClassifier:
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -1094,7 +1104,9 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
                 raise
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(
+        self, X: ArrayLike | sp.spmatrix | sp.sparray
+    ) -> NDArray[np.floating[Any]]:
         """Log of the probability estimates, ``log(predict_proba(X))``.
 
         Parameters
@@ -1110,7 +1122,9 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
 
-    def predict_proba(self, X):
+    def predict_proba(
+        self, X: ArrayLike | sp.spmatrix | sp.sparray
+    ) -> NDArray[np.floating[Any]]:
         """Probability estimates.
 
         Parameters
@@ -1247,7 +1261,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
             raise ValueError("loss='poisson' requires y >= 0; y has negative values.")
         return X, y
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike | sp.spmatrix | sp.sparray) -> NDArray[np.floating[Any]]:
         """Predict using the multi-layer perceptron.
 
         Parameters
@@ -1284,7 +1298,8 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         return y, Y
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: ArrayLike | sp.spmatrix | sp.sparray, y: ArrayLike,
+                    sample_weight: ArrayLike | None = None) -> MLPXRegressor:
         """Update the model with one epoch over the given data.
 
         Parameters

@@ -1,5 +1,7 @@
 """Versions of mlpx, its dependencies and the thread pools it runs on."""
 
+from __future__ import annotations
+
 import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -35,7 +37,7 @@ def _thread_pools():
     return threadpool_info()
 
 
-def show_versions():
+def show_versions() -> None:
     """Print versions of mlpx, Python, numpy, scipy, scikit-learn, and the BLAS
     and OpenMP runtimes that threadpoolctl sees (with their thread counts)."""
     print("\nSystem and dependencies:")

@@ -4,12 +4,21 @@ Every function takes prediction arrays, or fitted estimators together with the
 data ``X`` to predict on.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+    from mlpx.landscape._results import SeedStudy
 
 KINDS = ("classification", "regression")
 
@@ -62,7 +71,7 @@ def _outputs(obj, X, method):
     return np.asarray(obj)
 
 
-def flat_params(est):
+def flat_params(est: BaseEstimator | ArrayLike) -> NDArray[Any]:
     """The parameter vector of a fitted network: W_0..W_{L-1} then b_0..b_{L-1}.
 
     Parameters
@@ -118,8 +127,14 @@ def _agree_mask(a, b, kind, abs_tol):
 
 
 def prediction_agreement(
-    pred_a, pred_b, *, kind="classification", tol=None, relative_to_std=None, X=None
-):
+    pred_a: ArrayLike | BaseEstimator,
+    pred_b: ArrayLike | BaseEstimator,
+    *,
+    kind: Literal["classification", "regression"] = "classification",
+    tol: float | None = None,
+    relative_to_std: ArrayLike | float | None = None,
+    X: ArrayLike | None = None,
+) -> Agreement:
     """Share of samples on which two models give the same prediction.
 
     Parameters
@@ -176,8 +191,13 @@ def _stack(preds, X, method):
 
 
 def agreement_matrix(
-    preds, *, kind="classification", tol=None, relative_to_std=None, X=None
-):
+    preds: ArrayLike | Sequence[BaseEstimator],
+    *,
+    kind: Literal["classification", "regression"] = "classification",
+    tol: float | None = None,
+    relative_to_std: ArrayLike | float | None = None,
+    X: ArrayLike | None = None,
+) -> NDArray[np.float64]:
     """Pairwise agreement fractions of K models.
 
     Parameters
@@ -212,9 +232,15 @@ or list of fitted estimators
 
 
 def agreement_over_epochs(
-    history, *, split="train", setup=None, normalize=True, kind=None, tol=None,
-    relative_to_std=None
-):
+    history: SeedStudy | dict[str, ArrayLike] | ArrayLike,
+    *,
+    split: Literal["train", "test"] = "train",
+    setup: str | None = None,
+    normalize: bool = True,
+    kind: Literal["classification", "regression"] | None = None,
+    tol: float | None = None,
+    relative_to_std: ArrayLike | float | None = None,
+) -> NDArray[np.float64] | NDArray[np.int64]:
     """Pairwise agreement at every recorded epoch.
 
     Parameters
@@ -276,7 +302,9 @@ def agreement_over_epochs(
     return D
 
 
-def ensemble_spread(probas, *, X=None):
+def ensemble_spread(
+    probas: ArrayLike | Sequence[BaseEstimator], *, X: ArrayLike | None = None
+) -> float:
     """Disagreement of K probabilistic models: H(mean p) - mean H(p_k).
 
     The entropy of the averaged prediction minus the average entropy (in nats),
@@ -315,7 +343,9 @@ classifiers
     return float(np.maximum(kl.mean(axis=0), 0.0).mean())
 
 
-def weight_difference_count(theta_a, theta_b, tau):
+def weight_difference_count(
+    theta_a: ArrayLike | BaseEstimator, theta_b: ArrayLike | BaseEstimator, tau: float
+) -> int:
     """Number of parameters that differ by more than tau between two networks.
 
     The weight metric of Cetinsoy, Mazari & Rhouma: weights and biases of all

@@ -14,14 +14,21 @@ new order: unit ``j`` of the permuted network is unit ``perm[j]`` of the
 original.
 """
 
+from __future__ import annotations
+
 import copy
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
 from mlpx._network import n_params, unpack
 from mlpx.landscape._agreement import _check_fitted, weight_difference_count
+
+if TYPE_CHECKING:
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 
 class Alignment(NamedTuple):
@@ -143,7 +150,9 @@ def with_params(est, theta):
     return new
 
 
-def permute_hidden_units(est, perms):
+def permute_hidden_units(
+    est: MLPXClassifier | MLPXRegressor, perms: Sequence[ArrayLike]
+) -> MLPXClassifier | MLPXRegressor:
     """A copy of a fitted network with its hidden units reordered.
 
     The copy computes exactly the same function. Its optimizer state (the
@@ -171,7 +180,7 @@ def permute_hidden_units(est, perms):
     >>> X = np.random.default_rng(0).normal(size=(20, 3))
     >>> est = MLPXRegressor(hidden_layer_sizes=(4,), max_iter=5).fit(X, X[:, 0])
     >>> twin = permute_hidden_units(est, [[3, 1, 0, 2]])
-    >>> bool(np.array_equal(est.predict(X), twin.predict(X)))
+    >>> bool(np.allclose(est.predict(X), twin.predict(X), rtol=1e-13, atol=1e-13))
     True
     """
     index = permutation_index(layer_sizes(est), perms)
@@ -242,7 +251,12 @@ def match_units(theta_a, theta_b, sizes, *, max_sweeps=100):
     return [p.astype(np.intp) for p in order[1:-1]]
 
 
-def align(est_a, est_b, *, max_sweeps=100):
+def align(
+    est_a: MLPXClassifier | MLPXRegressor,
+    est_b: MLPXClassifier | MLPXRegressor,
+    *,
+    max_sweeps: int = 100,
+) -> Alignment:
     """Permute b's hidden units to match a's (weight matching).
 
     Parameters
@@ -266,7 +280,13 @@ def align(est_a, est_b, *, max_sweeps=100):
     return Alignment(permute_hidden_units(est_b, perms), perms)
 
 
-def weight_distance(est_a, est_b, *, aligned=False, tau=0.1):
+def weight_distance(
+    est_a: MLPXClassifier | MLPXRegressor,
+    est_b: MLPXClassifier | MLPXRegressor,
+    *,
+    aligned: bool = False,
+    tau: float = 0.1,
+) -> WeightDistance:
     """L2 distance, cosine similarity and count of differing weights.
 
     Parameters

@@ -5,10 +5,20 @@ between them. These helpers evaluate both networks on a regular grid over the
 data's bounding box and report (or draw) where their predictions differ.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_array
 
 from mlpx.landscape._agreement import _check_fitted
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from sklearn.base import BaseEstimator
 
 
 def _check_2d(X):
@@ -58,7 +68,14 @@ def _differ(pa, pb):
     return diff.reshape(diff.shape[:2] + (-1,)).any(axis=2)
 
 
-def decision_disagreement(est_a, est_b, X, resolution=200, *, margin=0.05):
+def decision_disagreement(
+    est_a: BaseEstimator,
+    est_b: BaseEstimator,
+    X: ArrayLike,
+    resolution: int = 200,
+    *,
+    margin: float = 0.05,
+) -> float:
     """Share of a grid over the data where two networks predict differently.
 
     Parameters
@@ -95,8 +112,17 @@ def _label_codes(pa, pb):
     return codes[0], codes[1]
 
 
-def plot_decision_boundaries(est_a, est_b, X, y=None, *, resolution=200, margin=0.05,
-                             labels=("a", "b"), ax=None):
+def plot_decision_boundaries(
+    est_a: BaseEstimator,
+    est_b: BaseEstimator,
+    X: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    resolution: int = 200,
+    margin: float = 0.05,
+    labels: Sequence[str] = ("a", "b"),
+    ax: Axes | None = None,
+) -> Axes:
     """Overlay the decision boundaries of two networks on 2-D data.
 
     The boundaries of `est_a` are drawn as solid lines, those of `est_b`

@@ -5,7 +5,12 @@ same loss the estimator minimises (mean data loss + alpha/(2n) ||W||^2), over
 the flat parameter vector (W_0..W_{L-1}, then b_0..b_{L-1}).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
@@ -13,6 +18,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlpx._core._curvature import hessian_vector
 from mlpx._network import ACTIVATION_CODES
+
+if TYPE_CHECKING:
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 
 def _engine_data(est, X, y, sample_weight):
@@ -32,7 +40,13 @@ def _engine_data(est, X, y, sample_weight):
     return X, Y, sw
 
 
-def hessian_operator(est, X, y, sample_weight=None, include_penalty=True):
+def hessian_operator(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    include_penalty: bool = True,
+) -> LinearOperator:
     """The Hessian of est's training loss on (X, y) as a LinearOperator.
 
     Parameters
@@ -67,7 +81,14 @@ def hessian_operator(est, X, y, sample_weight=None, include_penalty=True):
                           dtype=np.float64)
 
 
-def dense_hessian(est, X, y, sample_weight=None, include_penalty=True, max_params=4000):
+def dense_hessian(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    include_penalty: bool = True,
+    max_params: int = 4000,
+) -> NDArray[np.float64]:
     """The full Hessian matrix (n_params^2 memory: small networks only)."""
     H = hessian_operator(est, X, y, sample_weight, include_penalty)
     if H.shape[0] > max_params:
@@ -78,8 +99,15 @@ def dense_hessian(est, X, y, sample_weight=None, include_penalty=True, max_param
     return H @ np.eye(H.shape[0])
 
 
-def extreme_eigenvalues(est, X, y, sample_weight=None, include_penalty=True, tol=1e-8,
-                        random_state=0):
+def extreme_eigenvalues(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    include_penalty: bool = True,
+    tol: float = 1e-8,
+    random_state: int | np.random.RandomState | None = 0,
+) -> tuple[float, float]:
     """The largest and smallest Hessian eigenvalues (Lanczos, scipy's eigsh).
 
     Returns
@@ -98,8 +126,15 @@ def extreme_eigenvalues(est, X, y, sample_weight=None, include_penalty=True, tol
     return float(top), float(bottom)
 
 
-def hutchinson_trace(est, X, y, n_samples=100, sample_weight=None, include_penalty=True,
-                     random_state=None):
+def hutchinson_trace(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    n_samples: int = 100,
+    sample_weight: ArrayLike | None = None,
+    include_penalty: bool = True,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[float, float]:
     """Hutchinson's estimate of tr(H): the mean of z^T H z over Rademacher z.
 
     Returns

@@ -16,10 +16,14 @@ generalization": networks fit random labels too; :func:`random_labels`
 corrupts a share of them.
 """
 
+from __future__ import annotations
+
 import numbers
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 from sklearn.utils import check_array, check_random_state
@@ -73,7 +77,7 @@ class MinimaCount(NamedTuple):
     labels: np.ndarray
 
 
-def auer_dataset(n, d, *, ratio=10.0, target=0.75):
+def auer_dataset(n: int, d: int, *, ratio: float = 10.0, target: float = 0.75) -> AuerData:
     """Examples on which one sigmoid neuron has ⌊n/d⌋^d local minima.
 
     k = ⌊n/d⌋ examples lie on each coordinate axis, x = (logit(target) /
@@ -156,9 +160,24 @@ def _same(a, b, rtol, atol):
     return bool(np.all(np.abs(a - b) <= atol + rtol * np.maximum(np.abs(a), np.abs(b))))
 
 
-def count_distinct_minima(X, y, n_starts=100, *, init=None, init_scale=1.0, init_range=(0.1, 10.0),
-                          rtol=1e-3, atol=1e-6, gtol=1e-10, min_curvature=1e-12, max_iter=1000,
-                          random_state=0):
+def count_distinct_minima(
+    X: ArrayLike,
+    y: ArrayLike,
+    n_starts: int = 100,
+    *,
+    init: Literal["normal", "log-uniform"]
+    | ArrayLike
+    | Callable[[np.random.RandomState, int, int], ArrayLike]
+    | None = None,
+    init_scale: float = 1.0,
+    init_range: tuple[float, float] = (0.1, 10.0),
+    rtol: float = 1e-3,
+    atol: float = 1e-6,
+    gtol: float = 1e-10,
+    min_curvature: float = 1e-12,
+    max_iter: int = 1000,
+    random_state: int | np.random.RandomState | None = 0,
+) -> MinimaCount:
     """Train one sigmoid neuron from many starts and count the distinct minima.
 
     The model is x -> σ(x·w), no bias (append a column of ones to X for one),
@@ -252,7 +271,13 @@ def count_distinct_minima(X, y, n_starts=100, *, init=None, init_scale=1.0, init
     )
 
 
-def random_labels(y, q, random_state=None, *, mode="shuffle"):
+def random_labels(
+    y: ArrayLike,
+    q: float,
+    random_state: int | np.random.RandomState | None = None,
+    *,
+    mode: Literal["shuffle", "uniform"] = "shuffle",
+) -> NDArray[Any]:
     """Corrupt a share q of the labels (Zhang et al. 2017).
 
     Parameters

@@ -13,11 +13,16 @@ is passed in that order: with ``shuffle=False`` K ``partial_fit`` calls equal
 one ``fit`` bit for bit, hence so does the whole run.
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import r2_score
 from sklearn.utils import check_X_y
@@ -29,6 +34,9 @@ from mlpx.landscape._compiled import compiled_eligible, train_compiled
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
 from mlpx.landscape._results import SeedStudy
+
+if TYPE_CHECKING:
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 RECORDABLE = ("loss", "predictions", "params")
 
@@ -251,26 +259,26 @@ def run_tasks(tasks, n_jobs=None, verbose=False, desc="seeds"):
 
 
 def train_seeds(
-    estimator,
-    X,
-    y,
-    seeds,
+    estimator: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    seeds: Iterable[int],
     *,
-    X_test=None,
-    y_test=None,
-    init="default",
-    init_scale=None,
-    record="loss",
-    record_every=1,
-    predict=None,
-    kind=None,
-    name=None,
-    tau=0.1,
-    regression_tol=0.1,
-    n_jobs=None,
-    engine="auto",
-    verbose=False,
-):
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    init: Literal["default", "he", "normal"] = "default",
+    init_scale: float | Sequence[float] | Callable[[int], float] | None = None,
+    record: str | Sequence[str] = "loss",
+    record_every: int = 1,
+    predict: Callable[[Any, NDArray[Any]], ArrayLike] | None = None,
+    kind: Literal["classification", "regression"] | None = None,
+    name: str | None = None,
+    tau: float = 0.1,
+    regression_tol: float = 0.1,
+    n_jobs: int | None = None,
+    engine: Literal["auto", "compiled", "joblib"] = "auto",
+    verbose: bool = False,
+) -> SeedStudy:
     """Fit one clone of `estimator` per seed and record each along training.
 
     Each seed trains ``estimator.max_iter`` epochs with ``random_state=seed``

@@ -19,12 +19,16 @@ squared error over samples and outputs, ``sum_ik (y_ik - p_ik)^2 / (2 n d_y)``
 that normalisation: the ½-sum of squares above divided by n d_y.
 """
 
+from __future__ import annotations
+
 import numbers
 import warnings
+from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
@@ -33,6 +37,9 @@ from mlpx._network import pack
 from mlpx._threads import single_threaded_blas
 from mlpx.landscape._agreement import _check_fitted
 from mlpx.landscape._paths import NetworkLoss
+
+if TYPE_CHECKING:
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 
 class LinearOptimum(NamedTuple):
@@ -168,7 +175,7 @@ def _spectrum(Xc, Yc):
     return rank, eig, Vt.T, sse_ls
 
 
-def linear_network_optimum(X, Y, p):
+def linear_network_optimum(X: ArrayLike, Y: ArrayLike, p: int | Sequence[int]) -> LinearOptimum:
     """Closed-form global minimum of a deep linear network's squared loss.
 
     Parameters
@@ -210,7 +217,9 @@ def linear_network_optimum(X, Y, p):
     )
 
 
-def check_linear_assumptions(X, Y, *, rtol=1e-8):
+def check_linear_assumptions(
+    X: ArrayLike, Y: ArrayLike, *, rtol: float = 1e-8
+) -> LinearAssumptions:
     """Check the hypotheses of Baldi & Hornik (1989) and Kawaguchi (2016).
 
     X X^T and X Y^T of full rank, d_y <= d_x, and Σ with d_y distinct
@@ -267,7 +276,9 @@ def _check_subset(subset, d_y, p):
     return sorted(int(j) for j in subset)
 
 
-def critical_point_from_eigenvectors(X, Y, subset, widths):
+def critical_point_from_eigenvectors(
+    X: ArrayLike, Y: ArrayLike, subset: int | Sequence[int], widths: int | Sequence[int]
+) -> MLPXRegressor:
     """A linear network at the critical point of a set of eigenvectors of Σ.
 
     Baldi & Hornik (1989): with U_J the eigenvectors of Σ indexed by J, the
@@ -358,8 +369,19 @@ def _is_linear_network(est):
             and est.out_activation_ == "identity" and getattr(est, "loss", None) == "squared_error")
 
 
-def classify_critical_point(est, X, y, hessian_min_eig=None, *, alpha=None, grad_tol=1e-6,
-                            eig_tol=1e-6, loss_rtol=1e-6, max_params=2000):
+def classify_critical_point(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    hessian_min_eig: Callable[[MLPXClassifier | MLPXRegressor, ArrayLike, ArrayLike], float]
+    | None = None,
+    *,
+    alpha: float | None = None,
+    grad_tol: float = 1e-6,
+    eig_tol: float = 1e-6,
+    loss_rtol: float = 1e-6,
+    max_params: int = 2000,
+) -> CriticalPoint:
     """Is the network at a critical point of its loss, and of which kind?
 
     Parameters

@@ -19,9 +19,13 @@ log-loss), the quantity the barrier literature reports; pass the estimator's
 ``alpha`` to follow its training objective instead.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 from sklearn.base import is_classifier
 from sklearn.utils import check_array, check_random_state
@@ -31,6 +35,11 @@ from mlpx._network import ACTIVATION_CODES
 from mlpx._threads import effective_n_threads, single_threaded_blas
 from mlpx.landscape._alignment import _check_same_architecture
 from mlpx.landscape._alignment import align as align_units
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 _NO_WEIGHTS = np.empty(0, dtype=np.float64)
 
@@ -146,7 +155,7 @@ class PathResult:
     control: np.ndarray | None = field(default=None, repr=False)
     history: np.ndarray | None = field(default=None, repr=False)
 
-    def plot(self, ax=None, **kwargs):
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Draw the train (and test) loss against t; return the Axes."""
         from mlpx.landscape._plotting import _pyplot
 
@@ -246,8 +255,19 @@ def _endpoints(est_a, est_b, align):
     return est_a._sync_params().astype(np.float64), est_b._sync_params().astype(np.float64)
 
 
-def linear_path(est_a, est_b, X, y, *, X_test=None, y_test=None, n_points=25, refine=True,
-                align=False, alpha=0.0):
+def linear_path(
+    est_a: MLPXClassifier | MLPXRegressor,
+    est_b: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    n_points: int = 25,
+    refine: bool = True,
+    align: bool = False,
+    alpha: float = 0.0,
+) -> PathResult:
     """Loss along the straight line between two networks, and its barrier.
 
     Parameters
@@ -355,9 +375,24 @@ def train_bezier_control(loss, a, b, *, n_iter=1000, learning_rate=1e-2, batch_s
     return c, history
 
 
-def bezier_path(est_a, est_b, X, y, *, X_test=None, y_test=None, n_points=25, refine=True,
-                align=False, alpha=0.0, n_iter=1000, learning_rate=1e-2, batch_size=None,
-                n_t=1, random_state=0):
+def bezier_path(
+    est_a: MLPXClassifier | MLPXRegressor,
+    est_b: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    n_points: int = 25,
+    refine: bool = True,
+    align: bool = False,
+    alpha: float = 0.0,
+    n_iter: int = 1000,
+    learning_rate: float = 1e-2,
+    batch_size: int | None = None,
+    n_t: int = 1,
+    random_state: int | np.random.RandomState | None = 0,
+) -> PathResult:
     """Loss along a quadratic Bezier curve with a trained middle point.
 
     The curve θ(t) = (1-t)^2 θ_a + 2t(1-t) θ_c + t^2 θ_b starts as the straight

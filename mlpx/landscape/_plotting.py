@@ -3,7 +3,17 @@
 Each function returns a matplotlib Figure with one column per setup.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from mlpx.landscape._results import SeedStudy
 
 
 def _pyplot():
@@ -32,7 +42,13 @@ def _grid(plt, n_rows, n_cols, figsize):
     return fig, axes
 
 
-def plot_loss_curves(study, *, setups=None, log_y=True, figsize=None):
+def plot_loss_curves(
+    study: SeedStudy,
+    *,
+    setups: str | Iterable[str] | None = None,
+    log_y: bool = True,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
     """Training (top) and test (bottom) loss of every seed over epochs.
 
     Parameters
@@ -73,7 +89,13 @@ def plot_loss_curves(study, *, setups=None, log_y=True, figsize=None):
     return fig
 
 
-def plot_agreement_counts(study, *, split="train", setups=None, figsize=None):
+def plot_agreement_counts(
+    study: SeedStudy,
+    *,
+    split: Literal["train", "test"] = "train",
+    setups: str | Iterable[str] | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
     """Samples labelled identically (top) and differently (bottom) by each pair.
 
     The counterpart of Figures 2 and 7 of Cetinsoy, Mazari & Rhouma. For
@@ -112,7 +134,14 @@ def plot_agreement_counts(study, *, split="train", setups=None, figsize=None):
     return fig
 
 
-def plot_agreement_matrix(study, *, epoch=None, split="train", setups=None, figsize=None):
+def plot_agreement_matrix(
+    study: SeedStudy,
+    *,
+    epoch: int | None = None,
+    split: Literal["train", "test"] = "train",
+    setups: str | Iterable[str] | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
     """Heat-map of the pairwise agreement fractions at one recorded epoch.
 
     Parameters

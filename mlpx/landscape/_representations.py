@@ -22,12 +22,20 @@ Both are computed here in feature space, in O(n p1 p2) time and without the
 n x n Gram matrices.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import check_array
 
 from mlpx._core._forward_backward import forward
 from mlpx._network import ACTIVATION_CODES, pack
 from mlpx.landscape._agreement import _check_fitted
+
+if TYPE_CHECKING:
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 
 def _check_pair(R1, R2):
@@ -58,7 +66,7 @@ def _hsic_unbiased(A, B):
     return float(total / (n * (n - 3)))
 
 
-def linear_cka(R1, R2, *, debiased=False):
+def linear_cka(R1: ArrayLike, R2: ArrayLike, *, debiased: bool = False) -> float:
     """Linear CKA of two representations of the same samples.
 
     Parameters
@@ -89,7 +97,9 @@ def linear_cka(R1, R2, *, debiased=False):
     return float(hsic(A, B) / np.sqrt(denom))
 
 
-def hidden_representations(est, X):
+def hidden_representations(
+    est: MLPXClassifier | MLPXRegressor, X: ArrayLike
+) -> list[NDArray[np.float64]]:
     """The activations of each hidden layer of a fitted network.
 
     Computed by the compiled engine, one layer at a time (each layer run as a
@@ -124,7 +134,13 @@ def hidden_representations(est, X):
     return out
 
 
-def cka_matrix(est_a, est_b, X, *, debiased=False):
+def cka_matrix(
+    est_a: MLPXClassifier | MLPXRegressor,
+    est_b: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    *,
+    debiased: bool = False,
+) -> NDArray[np.float64]:
     """Linear CKA between every hidden layer of a and every hidden layer of b.
 
     Parameters

@@ -1,15 +1,20 @@
 """SeedStudy: the fitted models, recorded arrays and tidy tables of a seed study."""
 
+from __future__ import annotations
+
 import json
 import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Sequence
 from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 try:
     import pandas as pd
@@ -20,6 +25,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without pandas
 
 from mlpx._version import __version__
 from mlpx.landscape._agreement import _agree_mask, agreement_matrix
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FORMAT = "mlpx-seed-study"
 FORMAT_VERSION = 1
@@ -128,12 +136,12 @@ class SeedStudy:
         )
 
     @property
-    def setups(self):
+    def setups(self) -> list[str]:
         """The setup names, in order."""
         return list(self.meta["setups"])
 
     @property
-    def seeds(self):
+    def seeds(self) -> list[int]:
         """The seeds, in order: seed ``seeds[i]`` is model i."""
         return list(self.meta["seeds"])
 
@@ -148,8 +156,17 @@ class SeedStudy:
 
     # ----------------------------------------------------------------- build
     @classmethod
-    def from_runs(cls, runs_by_setup, *, seeds, kinds, record, tau, regression_tol,
-                  **meta):
+    def from_runs(
+        cls,
+        runs_by_setup: dict[str, list[dict[str, Any]]],
+        *,
+        seeds: Sequence[int],
+        kinds: dict[str, Literal["classification", "regression"]],
+        record: Sequence[str],
+        tau: float,
+        regression_tol: dict[str, float | None],
+        **meta: Any,
+    ) -> SeedStudy:
         """Assemble a study from the per-seed outputs of the training workers.
 
         Parameters
@@ -202,7 +219,7 @@ class SeedStudy:
         return cls(estimators, arrays, per_seed, pairs, meta)
 
     # --------------------------------------------------------------- queries
-    def summary(self):
+    def summary(self) -> pd.DataFrame:
         """Per setup, at the last recorded epoch: mean and std over seeds.
 
         Returns
@@ -229,7 +246,13 @@ class SeedStudy:
             rows.append(row)
         return pd.DataFrame(rows).set_index("setup")
 
-    def agreement_matrix(self, setup=None, *, epoch=None, split="train"):
+    def agreement_matrix(
+        self,
+        setup: str | None = None,
+        *,
+        epoch: int | None = None,
+        split: Literal["train", "test"] = "train",
+    ) -> NDArray[np.float64]:
         """K x K agreement fractions at a recorded epoch (default the last).
 
         Parameters
@@ -261,26 +284,26 @@ class SeedStudy:
                                 tol=self.meta["regression_tol_abs"][setup])
 
     # -------------------------------------------------------------- figures
-    def plot_loss_curves(self, **kwargs):
+    def plot_loss_curves(self, **kwargs: Any) -> Figure:
         """Loss per seed over epochs; see :func:`mlpx.landscape.plot_loss_curves`."""
         from mlpx.landscape._plotting import plot_loss_curves
 
         return plot_loss_curves(self, **kwargs)
 
-    def plot_agreement_counts(self, **kwargs):
+    def plot_agreement_counts(self, **kwargs: Any) -> Figure:
         """Identically / differently labelled samples per pair over epochs."""
         from mlpx.landscape._plotting import plot_agreement_counts
 
         return plot_agreement_counts(self, **kwargs)
 
-    def plot_agreement_matrix(self, **kwargs):
+    def plot_agreement_matrix(self, **kwargs: Any) -> Figure:
         """Heat-map of pairwise agreement at one epoch."""
         from mlpx.landscape._plotting import plot_agreement_matrix
 
         return plot_agreement_matrix(self, **kwargs)
 
     # ---------------------------------------------------------------- files
-    def save(self, directory, *, overwrite=False):
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the study to `directory`, all or nothing.
 
         Files: ``study.json`` (metadata), ``per_seed.csv`` and ``pairs.csv``
@@ -304,7 +327,7 @@ class SeedStudy:
             self.write_files(tmp)
         return Path(directory)
 
-    def write_files(self, directory):
+    def write_files(self, directory: str | os.PathLike[str]) -> list[str]:
         """Write the study's files into an existing directory (not atomic)."""
         d = Path(directory)
         npz = {f"{s}/{k}": a for s, arr in self.arrays.items() for k, a in arr.items()}
@@ -318,7 +341,7 @@ class SeedStudy:
         return sorted(p.name for p in d.iterdir())
 
     @classmethod
-    def load(cls, directory):
+    def load(cls, directory: str | os.PathLike[str]) -> SeedStudy:
         """Read a study written by :meth:`save`.
 
         The estimators are unpickled: load only directories you trust.

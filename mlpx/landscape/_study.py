@@ -5,7 +5,13 @@ each is trained under one or more loss setups, and the study records their
 losses, their labels and their weights epoch by epoch.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.multiclass import type_of_target
 
 from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
@@ -79,30 +85,30 @@ def _encode_labels(y, y_test):
 
 
 def agreement_study(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    X_test=None,
-    y_test=None,
-    seeds=range(5),
-    hidden_layer_sizes=(10, 10),
-    epochs=30,
-    solver="adam",
-    alpha=1e-4,
-    setups=None,
-    activation="relu",
-    learning_rate_init=1e-3,
-    batch_size="auto",
-    init="default",
-    init_scale=None,
-    record=("loss", "predictions", "params"),
-    record_every=1,
-    tau=0.1,
-    regression_tol=0.1,
-    estimator_params=None,
-    n_jobs=None,
-    verbose=False,
-):
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    seeds: Iterable[int] = range(5),
+    hidden_layer_sizes: int | Sequence[int] = (10, 10),
+    epochs: int = 30,
+    solver: str = "adam",
+    alpha: float = 1e-4,
+    setups: str | Iterable[str] | None = None,
+    activation: str = "relu",
+    learning_rate_init: float = 1e-3,
+    batch_size: int | Literal["auto"] = "auto",
+    init: Literal["default", "he", "normal"] = "default",
+    init_scale: float | Sequence[float] | Callable[[int], float] | None = None,
+    record: str | Sequence[str] = ("loss", "predictions", "params"),
+    record_every: int = 1,
+    tau: float = 0.1,
+    regression_tol: float = 0.1,
+    estimator_params: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+) -> SeedStudy:
     """Train K seeds under each loss setup and record losses, labels and weights.
 
     The protocol of Cetinsoy, Mazari & Rhouma (an experimental test of

@@ -7,14 +7,25 @@ spread less for wider networks. :func:`width_study` trains K seeds per width
 and tabulates the distribution of their final train and test losses.
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 
 from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
 from mlpx.landscape._ensemble import check_data, check_seeds, train_seeds
 from mlpx.landscape._losses import data_loss
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 _QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -61,8 +72,19 @@ def _edges(all_values, bins):
     return np.linspace(lo, hi, bins + 1)
 
 
-def width_study(estimator, X, y, widths, seeds, *, X_test=None, y_test=None, bins=10,
-                n_jobs=None, verbose=False):
+def width_study(
+    estimator: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    widths: Iterable[int | tuple[int, ...]],
+    seeds: Iterable[int],
+    *,
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    bins: int = 10,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+) -> pd.DataFrame:
     """Distribution over seeds of the final losses, for each hidden width.
 
     Each width trains ``len(seeds)`` clones of `estimator` with
@@ -145,7 +167,9 @@ def width_study(estimator, X, y, widths, seeds, *, X_test=None, y_test=None, bin
     return table
 
 
-def plot_width_study(table, *, log_y=True, figsize=None):
+def plot_width_study(
+    table: pd.DataFrame, *, log_y: bool = True, figsize: tuple[float, float] | None = None
+) -> Figure:
     """Final losses per width (left) and their spread (right).
 
     Left: each seed's final loss as a dot, per width, with the median joined

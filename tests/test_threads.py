@@ -1,0 +1,39 @@
+"""Thread control: threadpoolctl and OMP_NUM_THREADS set the engine's threads."""
+
+import os
+import subprocess
+import sys
+
+import mlpx._core._forward_backward  # noqa: F401  (loads the engine's OpenMP runtime)
+from mlpx._core._openmp import omp_max_threads
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from mlpx._threads import effective_n_threads
+
+
+def _engine_pools():
+    # The OpenMP runtime the engine links, as threadpoolctl sees it.
+    return [p for p in threadpool_info() if p["user_api"] == "openmp"]
+
+
+def test_engine_openmp_runtime_is_visible_to_threadpoolctl():
+    assert _engine_pools(), threadpool_info()
+
+
+def test_threadpool_limits_on_openmp_makes_the_engine_single_threaded():
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert omp_max_threads() == 1
+        assert effective_n_threads() == 1
+    assert effective_n_threads() >= 1
+
+
+def test_omp_num_threads_is_honoured_and_reported():
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    code = ("import mlpx; from mlpx._threads import effective_n_threads; "
+            "print(effective_n_threads()); mlpx.show_versions()")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    first, rest = out.split("\n", 1)
+    assert first == "1"
+    assert "engine threads: 1" in rest
+    assert "openmp" in rest  # the thread pools section lists the OpenMP runtime
