@@ -95,9 +95,8 @@ cdef inline void activation_derivative(floating* d, const floating* z, intp coun
         for i in range(count):
             d[i] = d[i] * (1 - z[i] * z[i])
     elif act == RELU:
-        for i in range(count):
-            if z[i] == 0:
-                d[i] = 0
+        for i in range(count):  # a select, not a branch: the loop vectorises
+            d[i] = d[i] if z[i] != 0 else 0
     elif act == LEAKY_RELU:
         for i in range(count):
             if z[i] <= 0:

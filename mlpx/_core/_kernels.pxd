@@ -23,7 +23,7 @@
 # with threadpoolctl), so the OpenMP and BLAS pools never multiply.
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport cos, log, sqrt
+from libc.math cimport cos, log, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 
 from ._activations cimport activation_derivative, bias_activation, output_loss_and_delta
@@ -41,7 +41,7 @@ cdef enum:
 cdef extern from *:
     """
     /* Work below which a region runs on one thread: splitting costs more than it saves. */
-    #define MLPX_MIN_PARALLEL_FLOPS 4.0e5
+    #define MLPX_MIN_PARALLEL_FLOPS 4.0e6
     /* Target work of one region-1 chunk and of one region-2 task, in flops. */
     #define MLPX_CHUNK_FLOPS 2.0e6
     #define MLPX_TASK_FLOPS 4.0e6
@@ -333,6 +333,25 @@ cdef inline double chunk_forward_backward(
     return loss
 
 
+cdef extern from "_simd.h":
+    double mlpx_sumsq_double(const double* x, intp n) noexcept nogil
+    double mlpx_sumsq_float(const float* x, intp n) noexcept nogil
+    double mlpx_sum_double(const double* x, intp n) noexcept nogil
+    double mlpx_sum_float(const float* x, intp n) noexcept nogil
+
+
+cdef inline double sumsq(const floating* x, intp n) noexcept nogil:
+    if floating is float:
+        return mlpx_sumsq_float(x, n)
+    return mlpx_sumsq_double(x, n)
+
+
+cdef inline double vsum(const floating* x, intp n) noexcept nogil:
+    if floating is float:
+        return mlpx_sum_float(x, n)
+    return mlpx_sum_double(x, n)
+
+
 cdef inline unsigned long long splitmix64(unsigned long long x) noexcept nogil:
     x += 0x9E3779B97F4A7C15ULL
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
@@ -361,7 +380,7 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
     cdef floating mom = <floating>u.momentum, lr = <floating>u.lr, v
     cdef floating b1 = <floating>u.beta_1, b2 = <floating>u.beta_2
     cdef floating eps = <floating>u.epsilon
-    cdef double step = u.lr
+    cdef floating adam_step = <floating>u.lr
     if u.kind == SGD:
         for j in range(n):
             v = mom * s1[j] - lr * g[j]
@@ -371,10 +390,14 @@ cdef inline void apply_update(floating* p, const floating* g, floating* s1, floa
             else:
                 p[j] += v
     elif u.kind == ADAM:
+        # float32 networks step in float32 (vectorisable); float64 as scikit-learn
         for j in range(n):
             s1[j] = b1 * s1[j] + (1 - b1) * g[j]
             s2[j] = b2 * s2[j] + (1 - b2) * (g[j] * g[j])
-            p[j] += <floating>(-step * s1[j] / (<floating>sqrt(s2[j]) + eps))
+            if floating is float:
+                p[j] += -adam_step * s1[j] / (sqrtf(s2[j]) + eps)
+            else:
+                p[j] += -adam_step * s1[j] / (sqrt(s2[j]) + eps)
     elif u.kind == SGLD:
         # the SGD step plus Gaussian noise of variance 2 lr temperature
         for j in range(n):
@@ -426,7 +449,7 @@ cdef inline double task_gradient(
     cdef floating* G = grad + net.w_off[l] + i0 * fo
     cdef floating* W = params + net.w_off[l] + i0 * fo
     cdef floating* gb
-    cdef floating a = <floating>alpha, inv = <floating>sw_sum, w
+    cdef floating a = <floating>alpha, inv = <floating>sw_sum
     cdef double sq = 0, chk = 0
     if l == 0:
         inp = x0
@@ -441,15 +464,13 @@ cdef inline double task_gradient(
     else:
         gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
              <floating>0, G, fo)
+    sq = sumsq(W, n)
     for j in range(n):
-        w = W[j]
-        sq += <double>w * w
-        G[j] = (G[j] + a * w) / inv
+        G[j] = (G[j] + a * W[j]) / inv
     if u.kind != NO_UPDATE:
         apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u,
                      net.w_off[l] + i0 * fo)
-        for j in range(n):
-            chk += W[j]
+        chk = vsum(W, n)
     if plan.task_bias[t]:
         gb = grad + net.b_off[l]
         for j in range(fo):
@@ -462,8 +483,7 @@ cdef inline double task_gradient(
         if u.kind != NO_UPDATE:
             apply_update(params + net.b_off[l], gb, s1 + net.b_off[l], s2 + net.b_off[l],
                          fo, u, net.b_off[l])
-            for j in range(fo):
-                chk += params[net.b_off[l] + j]
+            chk += vsum(params + net.b_off[l], fo)
     check[0] = chk
     return sq
 
