@@ -23,7 +23,7 @@
 # with threadpoolctl), so the OpenMP and BLAS pools never multiply.
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport cos, log, sqrt, sqrtf
+from libc.math cimport cos, isfinite, log, pow, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 
 from ._activations cimport activation_derivative, bias_activation, output_loss_and_delta
@@ -569,3 +569,86 @@ cdef inline const CSR* csr_or_null(CSR* sp, const floating[::1] data,
     sp.indices = &indices[0] if indices.shape[0] > 0 else NULL
     sp.indptr = &indptr[0]
     return sp
+
+
+# Outcome of train_epoch.
+cdef enum:
+    EPOCH_OK = 0
+    EPOCH_DIVERGED = 1
+    EPOCH_INTERRUPTED = 2   # a signal handler raised; the exception is pending
+
+cdef extern from "Python.h":
+    int check_signals "PyErr_CheckSignals" () noexcept  # needs the GIL
+
+
+cdef inline void read_optimizer(Update* upd, object optimizer):
+    """Copy an mlpx._optimizers optimizer's hyper-parameters into upd."""
+    upd.kind = optimizer.kind
+    upd.lr = optimizer.learning_rate
+    upd.momentum = optimizer.momentum
+    upd.nesterov = optimizer.nesterov
+    upd.beta_1 = optimizer.beta_1
+    upd.beta_2 = optimizer.beta_2
+    upd.epsilon = optimizer.epsilon
+    upd.noise_std = optimizer.noise_std
+    upd.seed = optimizer.noise_seed
+
+
+cdef inline intp workspace_size(const Net* net, intp bs) noexcept nogil:
+    """Floats of one epoch's workspace: activations, deltas, gathered rows, gradient."""
+    return 2 * bs * net.cum_w[net.n_layers] + bs * net.sizes[0] + net.n_params
+
+
+cdef inline intp scratch_size(const Plan* plan) noexcept nogil:
+    """Doubles of the per-chunk and per-task partial results."""
+    return 2 * plan.max_chunks + 2 * plan.n_tasks
+
+
+cdef inline int train_epoch(
+    const Net* net, const Plan* plan,
+    floating* params, floating* s1, floating* s2,  # IN/OUT parameters, optimizer state
+    const floating* X, intp ldx, const floating* Y, const floating* sw, const CSR* sp,
+    const intp* order,        # the epoch's row order, or NULL (rows in order)
+    intp n,
+    Update* upd,              # IN/OUT (Adam's step size, the step counter)
+    long* t,                  # IN/OUT optimizer steps taken
+    double lr_init, double alpha,
+    floating* ws,             # workspace_size(net, plan.cap) floats
+    double* dbuf,             # scratch_size(plan) doubles
+    int n_threads, bint signals,
+    double* loss_sum,         # OUT sum of batch_loss * batch rows (scikit-learn's way)
+    intp* n_batches,          # OUT mini-batches completed
+) noexcept nogil:
+    """One epoch of mini-batches of plan.cap rows: gradient and optimizer step each."""
+    cdef intp bs = plan.cap, start = 0, m, total = net.cum_w[net.n_layers]
+    cdef double loss, sws
+    cdef bint finite = True
+    cdef int pending
+    cdef floating* grad = ws + 2 * bs * total + bs * net.sizes[0]
+    loss_sum[0] = 0
+    n_batches[0] = 0
+    while start < n:
+        m = bs if start + bs <= n else n - start
+        t[0] += 1
+        upd.step = t[0]
+        if upd.kind == ADAM:
+            upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t[0]))
+                      / (1 - pow(upd.beta_1, <double>t[0])))
+        loss = batch_gradient(
+            net, plan, params, grad, X, ldx, Y, sw,
+            order + start if order != NULL else NULL, start, m,
+            ws, ws + bs * total, ws + 2 * bs * total,
+            dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
+            dbuf + 2 * plan.max_chunks + plan.n_tasks,
+            alpha, upd, s1, s2, n_threads, &sws, &finite, sp)
+        if not finite or not isfinite(loss):
+            return EPOCH_DIVERGED
+        loss_sum[0] += loss * m
+        n_batches[0] += 1
+        start += m
+        if signals:  # let Ctrl-C through between mini-batches
+            with gil:
+                pending = check_signals()
+            if pending:
+                return EPOCH_INTERRUPTED
+    return EPOCH_OK

@@ -9,49 +9,15 @@ is too small to split.
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport isfinite, pow, sqrt
+from libc.math cimport pow, sqrt
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
-    Net, Plan, Update, SGD, ADAM, net_init, net_free, plan_init, plan_free,
-    batch_gradient,
+    ADAM, EPOCH_OK, Net, Plan, Update, net_free, net_init, plan_free, plan_init,
+    read_optimizer, scratch_size, train_epoch, workspace_size,
 )
 
 ctypedef Py_ssize_t intp
-
-
-cdef double seed_epoch(
-    const Net* net, const Plan* plan, floating* params, floating* s1, floating* s2,
-    const floating* X, intp ldx, const floating* Y, const floating* sw,
-    const intp* order, intp n, intp bs, double alpha, Update upd, long t0,
-    double lr_init, floating* ws, double* dbuf, bint* ok,
-) noexcept nogil:
-    """One epoch of one seed (as run_epoch); return sum of batch_loss * rows."""
-    cdef intp start = 0, m, total = net.cum_w[net.n_layers]
-    cdef long t = t0
-    cdef double loss, loss_sum = 0, sws
-    cdef bint finite = True
-    cdef floating* grad = ws + 2 * bs * total + bs * net.sizes[0]
-    while start < n:
-        m = bs if start + bs <= n else n - start
-        t += 1
-        upd.step = t
-        if upd.kind == ADAM:
-            upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t))
-                      / (1 - pow(upd.beta_1, <double>t)))
-        loss = batch_gradient(
-            net, plan, params, grad, X, ldx, Y, sw,
-            order + start if order != NULL else NULL, start, m,
-            ws, ws + bs * total, ws + 2 * bs * total,
-            dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
-            dbuf + 2 * plan.max_chunks + plan.n_tasks,
-            alpha, &upd, s1, s2, 1, &sws, &finite, NULL)
-        if not finite or not isfinite(loss):
-            ok[0] = False
-            return loss_sum
-        loss_sum += loss * m
-        start += m
-    return loss_sum
 
 
 def train_seeds_epochs(
@@ -76,26 +42,20 @@ def train_seeds_epochs(
     """
     cdef Net net
     cdef Plan plan
-    cdef Update upd
+    cdef Update upd, u
     cdef intp K = params.shape[0], E = lr_per_epoch.shape[0], n = Y.shape[0]
-    cdef intp bs = min(batch_size, n), k, e, r, j, tid, P = params.shape[1]
-    cdef intp n_batches = (n + bs - 1) // bs, ws_size, db_size, total
-    cdef long t0 = optimizer.t
+    cdef intp bs = min(batch_size, n), k, e, r, j, tid, P = params.shape[1], done
+    cdef intp n_batches = (n + bs - 1) // bs, ws_size, db_size
+    cdef long t0 = optimizer.t, tk
+    cdef double loss_k
+    cdef int status
     cdef double lr_init = optimizer.learning_rate_init
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     cdef bint shuffled = orders.shape[1] > 0
     cdef int nt = max(1, min(n_threads, K))
-    cdef bint seed_ok
-    upd.kind = optimizer.kind
-    upd.momentum = optimizer.momentum
-    upd.nesterov = optimizer.nesterov
-    upd.beta_1 = optimizer.beta_1
-    upd.beta_2 = optimizer.beta_2
-    upd.epsilon = optimizer.epsilon
-    upd.noise_std = optimizer.noise_std
-    upd.seed = optimizer.noise_seed
+    read_optimizer(&upd, optimizer)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
     plan.task_layer = NULL
@@ -103,9 +63,8 @@ def train_seeds_epochs(
     try:
         if plan_init(&plan, &net, bs, False) != 0:
             raise MemoryError()
-        total = net.cum_w[net.n_layers]
-        ws_size = 2 * bs * total + bs * net.sizes[0] + net.n_params
-        db_size = 2 * plan.max_chunks + 2 * plan.n_tasks
+        ws_size = workspace_size(&net, bs)
+        db_size = scratch_size(&plan)
         ws = <floating*>malloc(nt * ws_size * sizeof(floating))
         dbuf = <double*>malloc(nt * db_size * sizeof(double))
         if ws == NULL or dbuf == NULL:
@@ -119,14 +78,19 @@ def train_seeds_epochs(
                 for k in prange(K, schedule='static', num_threads=nt):
                     tid = threadid()
                     if ok[k]:
-                        seed_ok = True
-                        losses[k, e] = seed_epoch(
+                        # Assigned here so that Cython makes them thread-private:
+                        u = upd  # each seed steps its own copy (Adam's step size)
+                        tk = t0 + e * n_batches
+                        loss_k = 0
+                        done = 0
+                        status = train_epoch(
                             &net, &plan, &params[k, 0], &s1[k, 0], &s2[k, 0],
-                            &X[0, 0], X.shape[1], &Y[0, 0], sw,
-                            &orders[k, e, 0] if shuffled else NULL, n, bs, alpha,
-                            upd, t0 + e * n_batches, lr_init,
-                            ws + tid * ws_size, dbuf + tid * db_size, &seed_ok) / n
-                        ok[k] = seed_ok
+                            &X[0, 0], X.shape[1], &Y[0, 0], sw, NULL,
+                            &orders[k, e, 0] if shuffled else NULL, n, &u, &tk, lr_init,
+                            alpha, ws + tid * ws_size, dbuf + tid * db_size, 1, False,
+                            &loss_k, &done)
+                        losses[k, e] = loss_k / n
+                        ok[k] = status == EPOCH_OK
                 if record[e]:
                     for k in range(K):
                         for j in range(P):
