@@ -497,15 +497,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
 
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=np.intp)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped", stacklevel=2
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        batch_size = self._batch_size_for(n_samples)
 
         sizes = np.asarray(self._layer_units, dtype=np.intp)
         hidden, output = self._engine_codes()
@@ -575,6 +567,18 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 )
         if early_stopping:
             self._params[:] = self._best_params
+
+    def _batch_size_for(self, n_samples):
+        """Mini-batch size: min(200, n) for 'auto', else batch_size clipped to [1, n]."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped",
+                stacklevel=3,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
 
     def _validation_split(self, X, Y, sample_weight):
         # Stratify as scikit-learn does (not for multilabel), on the boolean indicator.

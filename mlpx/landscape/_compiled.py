@@ -6,8 +6,6 @@ seed computes exactly what ``train_one`` (epoch by epoch) computes, so the
 results are bit-identical; only the Python round trip per epoch disappears.
 """
 
-import warnings
-
 import numpy as np
 from sklearn.base import clone
 
@@ -29,17 +27,6 @@ def compiled_eligible(estimator, X, batch_flops):
         and isinstance(X, np.ndarray)
         and batch_flops < SMALL_NETWORK_FLOPS
     )
-
-
-def _batch_size(est, n_samples):
-    if est.batch_size == "auto":
-        return min(200, n_samples)
-    if est.batch_size > n_samples:
-        warnings.warn(
-            "Got `batch_size` less than 1 or larger than sample size. It is going "
-            "to be clipped", stacklevel=2
-        )
-    return int(np.clip(est.batch_size, 1, n_samples))
 
 
 def _lr_per_epoch(opt, n_epochs, n_samples):
@@ -110,7 +97,7 @@ def train_compiled(starts, X, y, record_epochs, record_fn):
         train_seeds_epochs(
             params, np.asarray(est0._layer_units, dtype=np.intp),
             ACTIVATION_CODES[est0.activation], ACTIVATION_CODES[est0.out_activation_],
-            X_, Y, np.empty(0, dtype=dtype), order_arr, _batch_size(est0, n),
+            X_, Y, np.empty(0, dtype=dtype), order_arr, est0._batch_size_for(n),
             float(est0.alpha), opt, s1, s2, lrs, record, snapshots, losses, ok,
             effective_n_threads(),
         )
