@@ -227,7 +227,8 @@ def format_summary(summary, scores):
     return "\n".join(lines)
 
 
-def _write_figures(study, directory):
+def headless_pyplot():
+    """matplotlib.pyplot on the Agg backend, or None (with a message) if missing."""
     try:
         import matplotlib
 
@@ -236,6 +237,13 @@ def _write_figures(study, directory):
     except ImportError:
         print("matplotlib is not installed: no figures (pip install mlpx[plot]).",
               file=sys.stderr)
+        return None
+    return plt
+
+
+def _write_figures(study, directory):
+    plt = headless_pyplot()
+    if plt is None:
         return
     for filename, method in FIGURES.items():
         fig = getattr(study, method)()

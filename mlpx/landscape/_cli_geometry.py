@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpx.landscape._cli import UsageError, load_dataset
+from mlpx.landscape._cli import UsageError, headless_pyplot, load_dataset
 
 LINEAR_DATASETS = ("random", "linnerud")
 
@@ -66,14 +66,8 @@ def _run(prog, kind, args, work):
 
 
 def _save_figure(fig_fn, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no figure (pip install mlpx[plot]).",
-              file=sys.stderr)
+    plt = headless_pyplot()
+    if plt is None:
         return
     fig = fig_fn()
     fig.savefig(path, dpi=110)
