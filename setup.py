@@ -13,6 +13,7 @@ MLPX_SANITIZE=1
     the memory-safety run described in the README.
 """
 
+import glob
 import os
 import subprocess
 import sys
@@ -106,6 +107,7 @@ def _extensions():
             [f"mlpx/_core/{name}.pyx"],
             include_dirs=[np.get_include(), "mlpx/_core"],
             define_macros=macros,
+            depends=sorted(glob.glob("mlpx/_core/*.h") + glob.glob("mlpx/_core/*.pxd")),
         )
         for name in MODULES
     ]

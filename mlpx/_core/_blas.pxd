@@ -1,14 +1,30 @@
-# Row-major GEMM over scipy's BLAS, for float and double.
+# Row-major GEMM for float and double: small products by the kernels of
+# _small_gemm.h, the rest by scipy's BLAS.
 from cython cimport floating
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 ctypedef Py_ssize_t intp
 
+cdef extern from "_small_gemm.h":
+    """
+    /* Products of at most this many multiply-adds (m n k) skip BLAS: below it
+       OpenBLAS's packing and dispatch cost more than the arithmetic
+       (benchmarks/small_gemm.py measures the crossover). */
+    #define MLPX_SMALL_GEMM_MAX_WORK 300000
+    """
+    int small_gemm_d "mlpx_small_gemm_d" (
+        char ta, char tb, intp m, intp n, intp k, double alpha, const double* A,
+        intp lda, const double* B, intp ldb, double beta, double* C, intp ldc) noexcept nogil
+    int small_gemm_s "mlpx_small_gemm_s" (
+        char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
+        intp lda, const float* B, intp ldb, float beta, float* C, intp ldc) noexcept nogil
+    intp SMALL_GEMM_MAX_WORK "MLPX_SMALL_GEMM_MAX_WORK"
 
-cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
-                      const floating* A, intp lda, const floating* B, intp ldb,
-                      floating beta, floating* C, intp ldc) noexcept nogil:
-    """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C.
+
+cdef inline void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                           const floating* A, intp lda, const floating* B, intp ldb,
+                           floating beta, floating* C, intp ldc) noexcept nogil:
+    """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C, by BLAS.
 
     ta / tb are 'N' or 'T'. BLAS is column-major, so this computes
     C^T = op(B)^T op(A)^T: the operands swap places, the flags stay.
@@ -21,3 +37,22 @@ cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
     else:
         dgemm(&tb, &ta, &n_, &m_, &k_, &alpha, <double*>B, &ldb_, <double*>A, &lda_,
               &beta, C, &ldc_)
+
+
+cdef inline int small_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                           const floating* A, intp lda, const floating* B, intp ldb,
+                           floating beta, floating* C, intp ldc) noexcept nogil:
+    """As blas_gemm, by the small-product kernels; -1 if they cannot run here."""
+    if floating is float:
+        return small_gemm_s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+    return small_gemm_d(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+
+
+cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                      const floating* A, intp lda, const floating* B, intp ldb,
+                      floating beta, floating* C, intp ldc) noexcept nogil:
+    """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C."""
+    if m * n * k <= SMALL_GEMM_MAX_WORK:
+        if small_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) == 0:
+            return
+    blas_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)

@@ -5,6 +5,8 @@ the gradient checks and the landscape tools call.
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
+
+from ._blas cimport blas_gemm, gemm, small_gemm
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
@@ -123,3 +125,33 @@ def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
         plan_free(&plan)
         net_free(&net)
     return loss
+
+
+def _gemm(str trans_a, str trans_b, double alpha_, const floating[:, ::1] A,
+          const floating[:, ::1] B, double beta_, floating[:, ::1] C, str path="auto"):
+    """C = alpha op(A) op(B) + beta C through the engine's GEMM (for tests and
+    benchmarks). path: 'auto' (the engine's choice), 'small' or 'blas'.
+    Return False if 'small' was asked for and the CPU lacks AVX2/FMA."""
+    cdef char ta = ord(trans_a), tb = ord(trans_b)
+    cdef floating alpha = <floating>alpha_, beta = <floating>beta_
+    cdef intp m = C.shape[0], n = C.shape[1]
+    cdef intp k = A.shape[0] if ta == c'T' else A.shape[1]
+    cdef intp kb = B.shape[1] if tb == c'T' else B.shape[0]
+    if ((A.shape[1] if ta == c'T' else A.shape[0]) != m
+            or (B.shape[0] if tb == c'T' else B.shape[1]) != n or kb != k):
+        raise ValueError("shapes of A, B and C do not match")
+    if m == 0 or n == 0 or k == 0 or A.shape[1] == 0 or B.shape[1] == 0:
+        raise ValueError("empty matrices are not supported here")
+    cdef int which = 1 if path == "small" else 2 if path == "blas" else 0
+    cdef int status = 0
+    with nogil:
+        if which == 1:
+            status = small_gemm(ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1], &B[0, 0],
+                                B.shape[1], beta, &C[0, 0], n)
+        elif which == 2:
+            blas_gemm(ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1], &B[0, 0],
+                      B.shape[1], beta, &C[0, 0], n)
+        else:
+            gemm(ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1], &B[0, 0],
+                 B.shape[1], beta, &C[0, 0], n)
+    return status == 0

@@ -1,0 +1,82 @@
+"""The engine's own kernels for small matrix products, against NumPy and BLAS."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlpx._core._forward_backward import _gemm
+
+TOL = {np.float64: 1e-13, np.float32: 2e-6}
+HAVE_AVX2 = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0, np.ones((1, 1)), "small")
+
+
+def _run_small(*args):
+    if not HAVE_AVX2:  # the engine uses BLAS for every product on this CPU
+        pytest.skip("the small-product kernels need a CPU with AVX2 and FMA")
+    assert _gemm(*args, "small")
+
+
+def _operands(rng, dtype, ta, tb, m, n, k):
+    A = rng.standard_normal((k, m) if ta == "T" else (m, k)).astype(dtype)
+    B = rng.standard_normal((n, k) if tb == "T" else (k, n)).astype(dtype)
+    C = rng.standard_normal((m, n)).astype(dtype)
+    return A, B, C
+
+
+def _reference(ta, tb, alpha, A, B, beta, C):
+    a = A.T if ta == "T" else A
+    b = B.T if tb == "T" else B
+    return alpha * (a.astype(np.float64) @ b.astype(np.float64)) + beta * C
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ta,tb", list(itertools.product("NT", "NT")))
+@pytest.mark.parametrize(
+    "m,n,k",
+    # tile edges: 4-row tiles, 4/8-wide double and 8/16-wide float vectors
+    [(1, 1, 1), (4, 8, 3), (5, 9, 2), (3, 17, 7), (200, 10, 64), (64, 10, 200),
+     (10, 10, 200), (200, 1, 50), (50, 1, 200), (200, 50, 1), (33, 16, 5)],
+)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 2.0)])
+def test_small_kernels_match_numpy(dtype, ta, tb, m, n, k, alpha, beta):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    A, B, C0 = _operands(rng, dtype, ta, tb, m, n, k)
+    C = C0.copy()
+    _run_small(ta, tb, alpha, A, B, beta, C)
+    ref = _reference(ta, tb, alpha, A, B, beta, C0)
+    scale = np.abs(ref).max() + 1
+    np.testing.assert_allclose(C, ref, rtol=0, atol=TOL[dtype] * scale * k)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_beta_zero_ignores_what_c_held(dtype):
+    rng = np.random.default_rng(0)
+    A, B, _ = _operands(rng, dtype, "N", "N", 7, 5, 3)
+    C = np.full((7, 5), np.nan, dtype)
+    _run_small("N", "N", 1.0, A, B, 0.0, C)
+    assert np.isfinite(C).all()
+    np.testing.assert_allclose(C, A.astype(np.float64) @ B, rtol=TOL[dtype] * 10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.integers(1, 40), n=st.integers(1, 40), k=st.integers(1, 40),
+    ta=st.sampled_from("NT"), tb=st.sampled_from("NT"),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_small_kernels_agree_with_blas(m, n, k, ta, tb, dtype):
+    rng = np.random.default_rng(m + 41 * n + 1681 * k)
+    A, B, C0 = _operands(rng, dtype, ta, tb, m, n, k)
+    small, blas = C0.copy(), C0.copy()
+    _run_small(ta, tb, 1.5, A, B, 0.5, small)
+    _gemm(ta, tb, 1.5, A, B, 0.5, blas, "blas")
+    scale = np.abs(blas).max() + 1
+    np.testing.assert_allclose(small, blas, rtol=0, atol=TOL[dtype] * scale * k)
+
+
+def test_shape_mismatch_is_an_error():
+    A = np.ones((3, 4))
+    with pytest.raises(ValueError, match="do not match"):
+        _gemm("N", "N", 1.0, A, np.ones((5, 2)), 0.0, np.zeros((3, 2)))
