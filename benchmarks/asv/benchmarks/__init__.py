@@ -1,0 +1,1 @@
+"""asv benchmarks of mlpx (see ../asv.conf.json)."""

@@ -1,0 +1,263 @@
+"""The benchmark scripts: benchmarks/compare.py and the asv suite in benchmarks/asv.
+
+Their machinery runs here on tiny problems (1 epoch, 1 repeat, a few hundred
+rows), so these tests take seconds and say nothing about speed. The benchmarks
+are not part of the installed package: the tests skip when the source tree's
+benchmarks/ folder is absent (as in the wheel builders' test runs).
+"""
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARE = ROOT / "benchmarks" / "compare.py"
+ASV_DIR = ROOT / "benchmarks" / "asv"
+ASV_MLP = ASV_DIR / "benchmarks" / "mlp.py"
+
+
+def _load(name, path):
+    if not path.exists():
+        pytest.skip(f"{path} is not there (the benchmarks are not installed)")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+@pytest.fixture(scope="module")
+def compare():
+    return _load("_mlpx_benchmarks_compare", COMPARE)
+
+
+@pytest.fixture(scope="module")
+def asv_mlp():
+    return _load("_mlpx_benchmarks_asv_mlp", ASV_MLP)
+
+
+def tiny_config(compare, **overrides):
+    """Every size at its smallest: 1 epoch, 1 repeat, 256 synthetic rows."""
+    settings = dict(
+        groups=("overhead",), threads=(1,), libraries=("mlpx", "sklearn"), repeats=1,
+        overhead_epochs=1, overhead_batches=(200,), overhead_names=("digits",),
+        compute_rows=256, compute_hidden_epochs=(((100,), 1),), predict_sizes=(1, 10),
+        predict_seconds=0.002, predict_min_calls=2, memory_rows=300, memory_epochs=1,
+        ceiling_seconds=0.01,
+    )
+    settings.update(overrides)
+    return compare.Config(**settings)
+
+
+# ----------------------------------------------------------------------------- flops
+
+
+def test_epoch_flops_hand_computed(compare):
+    # sizes 3-4-2, 5 rows: products 3*4 = 12 and 4*2 = 8.
+    # forward 2*5*(12+8) = 200, weight gradients 200, deltas only above the
+    # first layer: 2*5*8 = 80.
+    assert compare.epoch_flops((3, 4, 2), 5) == 480
+    assert compare.forward_flops((3, 4, 2), 5) == 200
+    # One layer: no delta to propagate, forward + weight gradients only.
+    assert compare.epoch_flops((4, 3), 2) == 2 * 2 * 12 * 2
+    # digits 64-10-10-10: products 640, 100, 100 -> 2N(2*840 + 200).
+    assert compare.epoch_flops([64, 10, 10, 10], 1797) == 2 * 1797 * 1880
+    assert compare.epoch_flops((784, 100, 10), 10) == 10 * compare.epoch_flops(
+        (784, 100, 10), 1)
+    with pytest.raises(ValueError):
+        compare.epoch_flops((5,), 10)
+
+
+def test_synthetic_data_matches_unblocked_labels(compare):
+    X, y = compare.make_synthetic(5000, n_features=20, seed=3)
+    rng = np.random.default_rng(3)
+    X_ref = rng.random((5000, 20))
+    W = rng.standard_normal((20, 10))
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, np.argmax((X_ref - 0.5) @ W, axis=1))
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def _assert_time(value):
+    assert isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_tiny_run_training_rows_summary_and_json(compare, tmp_path):
+    config = tiny_config(compare, groups=("overhead", "compute"), threads=(1, 2),
+                         overhead_names=("digits", "diabetes"))
+    result = compare.run(config)
+
+    ceilings = {(c["dtype"], c["threads"]): c for c in result["ceilings"]}
+    assert set(ceilings) == {(d, t) for d in ("float64", "float32") for t in (1, 2)}
+    for c in ceilings.values():
+        _assert_time(c["gflops"])
+        assert c["gflops"] == max(c["single"], c["concurrent"])
+
+    rows = result["rows"]
+    # digits: 2 dtypes, diabetes: float64; compute: 2 dtypes; each at 1 and 2 threads.
+    assert [r["group"] for r in rows].count("overhead") == 6
+    assert [r["group"] for r in rows].count("compute") == 4
+    for r in rows:
+        assert r["unit"] == "ms/epoch"
+        _assert_time(r["mlpx"])
+        _assert_time(r["sklearn"])
+        assert r["torch"] is None and r["torch_over_mlpx"] is None
+        assert r["sklearn_over_mlpx"] == pytest.approx(r["sklearn"] / r["mlpx"])
+        flops = compare.epoch_flops(r["layer_sizes"], r["n_rows"])
+        assert r["gflops"] == pytest.approx(flops / (r["mlpx"] / 1000) / 1e9)
+        ceiling = ceilings[r["dtype"], r["threads"]]["gflops"]
+        assert r["pct_ceiling"] == pytest.approx(100 * r["gflops"] / ceiling)
+        assert isinstance(r["met"], bool)
+        assert r["met"] == all(c["met"] for c in r["checks"] if c["met"] is not None)
+    digits = next(r for r in rows if r["case"].startswith("digits"))
+    assert digits["layer_sizes"] == [64, 10, 10, 10]
+    assert digits["target"] == "sklearn/mlpx >= 8"
+    diabetes = next(r for r in rows if r["case"].startswith("diabetes"))
+    assert diabetes["layer_sizes"] == [10, 50, 1]
+    compute_2t = next(r for r in rows if r["group"] == "compute" and r["threads"] == 2)
+    assert "% ceiling >= 75" in compute_2t["target"]
+    assert "sklearn/mlpx >= 2" in compute_2t["target"]
+
+    derived = result["derived"]
+    # 2t/1t for each overhead (case, dtype) and compute dtype; f64/f32 per thread count
+    assert len(derived) == 3 + 2 + 2
+    keys = {(d["what"], d["group"], d["dtype"], d["threads"]) for d in derived}
+    assert ("mlpx time 1t/2t", "overhead", "float32", "1->2") in keys
+    assert ("mlpx time 1t/2t", "compute", "float64", "1->2") in keys
+    assert ("mlpx time f64/f32", "compute", "64->32", 2) in keys
+    for d in derived:
+        _assert_time(d["value"])
+        assert d["met"] == (d["value"] >= d["threshold"])
+    checks = [c for r in rows for c in r["checks"]] + result["derived"]
+    counted = [c for c in checks if c["met"] is not None]
+    assert result["targets"] == dict(met=sum(c["met"] for c in counted), total=len(counted))
+
+    report = compare.format_report(result)
+    table_lines = [line for line in report.splitlines() if line.startswith("| ")]
+    assert len(table_lines) == len(ceilings) + len(rows) + len(derived) + 3  # 3 headers
+    assert report.splitlines()[-1] == (
+        f"targets met: {result['targets']['met']} of {result['targets']['total']}")
+
+    path = compare.write_json(result, tmp_path / "results" / "out.json")
+    loaded = json.loads(path.read_text())
+    assert loaded["targets"] == result["targets"]
+    assert len(loaded["rows"]) == len(rows)
+    machine = loaded["machine"]
+    assert {"platform", "cpu_count", "versions", "threadpool_info"} <= set(machine)
+    assert machine["versions"]["mlpx"] and machine["versions"]["sklearn"]
+    assert isinstance(machine["threadpool_info"], list)
+
+
+def test_tiny_run_predict_rows(compare):
+    result = compare.run(tiny_config(compare, groups=("predict",)))
+    rows = result["rows"]
+    # 2 models x (predict, predict_proba) x 2 sizes x 1 thread budget
+    assert len(rows) == 8
+    for r in rows:
+        assert r["unit"] == "ms/call" and r["batch"] in (1, 10)
+        _assert_time(r["mlpx"])
+        _assert_time(r["sklearn"])
+        assert r["target"] == "sklearn/mlpx >= 10"  # 10x for up to 100 rows
+    assert {r["case"].rsplit(" ", 1)[1] for r in rows} == {"predict", "predict_proba"}
+
+
+def test_memory_is_measured_in_a_fresh_process(compare):
+    res = compare.measure_memory("mlpx", 300, 1, epochs=1)
+    assert res["lib"] == "mlpx" and res["n_rows"] == 300 and res["threads"] == 1
+    assert res["rss_before_mb"] > 0
+    assert res["peak_mb"] >= res["increase_mb"] >= 0
+    if sys.platform.startswith("linux"):
+        # the child's own peak, not the ru_maxrss it inherits from this process
+        assert res["peak_source"] == "VmHWM"
+        assert res["peak_mb"] < compare.current_rss_bytes() / 2**20 + 2048
+
+
+def test_command_line(compare):
+    args = compare.parse_args(["--only", "overhead,predict", "--only", "memory",
+                               "--threads", "1,2", "--quick", "--json", "x.json"])
+    config = compare.config_from_args(args)
+    assert config.groups == ("overhead", "predict", "memory")
+    assert config.threads == (1, 2)
+    assert config.repeats == 1 and config.compute_rows == 6000
+    full = compare.config_from_args(compare.parse_args(["--repeats", "3", "--no-torch"]))
+    assert full.groups == compare.GROUPS and full.repeats == 3
+    assert full.compute_rows == 60000 and "torch" not in full.libraries
+    assert compare.config_from_args(compare.parse_args([])).repeats == 5
+    assert Path(compare.parse_args([]).json) == ROOT / "benchmarks" / "results" / "compare.json"
+    for bad in (["--only", "speed"], ["--repeats", "0"], ["--threads", "0"],
+                ["--threads", "a"]):
+        with pytest.raises(SystemExit):
+            compare.parse_args(bad)
+
+
+# ----------------------------------------------------------------------------- torch
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_torch_loop_and_predict_weights(compare):
+    torch = pytest.importorskip("torch")
+    from mlpx import MLPXClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((150, 6))
+    y = rng.integers(0, 3, 150)
+    for dtype in (np.float64, np.float32):
+        _assert_time(compare.torch_ms_per_epoch(torch, X.astype(dtype), y, (5,), True, 2, 32))
+        _assert_time(compare.torch_ms_per_epoch(torch, X.astype(dtype), X[:, 0], (5, 4),
+                                                False, 1, 64))
+    est = MLPXClassifier(hidden_layer_sizes=(7,), max_iter=3, random_state=0).fit(X, y)
+    net = compare.torch_from_fitted(torch, est)
+    with torch.no_grad():
+        proba = torch.softmax(net(torch.from_numpy(X)), dim=1).numpy()
+    np.testing.assert_allclose(proba, est.predict_proba(X), rtol=1e-6, atol=1e-9)
+
+    config = tiny_config(compare, libraries=("mlpx", "sklearn", "torch"))
+    rows = compare.run(config, torch=torch)["rows"]
+    assert len(rows) == 2  # digits float64 and float32, 1 thread, batch 200
+    for r in rows:
+        _assert_time(r["torch"])
+        assert r["torch_over_mlpx"] == pytest.approx(r["torch"] / r["mlpx"])
+
+
+# ----------------------------------------------------------------------------- asv
+
+
+def test_asv_config():
+    conf_path = ASV_DIR / "asv.conf.json"
+    if not conf_path.exists():
+        pytest.skip("benchmarks/asv is not there")
+    conf = json.loads(conf_path.read_text())
+    assert conf["version"] == 1 and conf["project"] == "mlpx"
+    assert (conf_path.parent / conf["repo"]).resolve() == ROOT
+    assert (conf_path.parent / conf["benchmark_dir"] / "mlp.py").exists()
+
+
+def test_asv_suite_smallest_params(asv_mlp):
+    cls = asv_mlp.MLPXClassifierSuite
+    assert len(cls.params) == len(cls.param_names)
+    assert cls.param_names == ["dtype", "threads", "hidden_layer_sizes"]
+    smallest = [values[0] for values in cls.params]
+    assert smallest == ["float64", 1, (10, 10)]
+    bench = cls()
+    bench.setup(*smallest)
+    assert bench.fitted.n_iter_ == asv_mlp.EPOCHS[10, 10]
+    assert bench.fitted.coefs_[0].dtype == np.float64
+    assert bench.time_fit(*smallest) is None
+    assert bench.peakmem_fit(*smallest) is None
+    assert bench.time_predict(*smallest) is None
+    score = bench.track_score(*smallest)
+    assert isinstance(score, float) and 0.5 < score <= 1.0  # ~0.85, chance is 0.1
+    assert cls.track_score.unit == "accuracy"
+    names = [n for n in dir(cls) if n.split("_")[0] in ("time", "peakmem", "track")]
+    assert sorted(names) == ["peakmem_fit", "time_fit", "time_predict", "track_score"]
