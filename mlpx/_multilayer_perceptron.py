@@ -86,7 +86,7 @@ def _engine_input(X, dtype):
     """
     values = X.data if sp.issparse(X) else X
     if dtype == np.float32 and values.dtype != np.float32 and values.size:
-        if np.abs(values).max() > np.finfo(np.float32).max:
+        if _abs_max(values) > np.finfo(np.float32).max:
             raise ValueError(
                 "X has values beyond the float32 range (about 3.4e38) but the model "
                 "computes in float32: scale the data, or fit on float64 data."
@@ -102,12 +102,17 @@ def _engine_input(X, dtype):
     return np.ascontiguousarray(X, dtype=dtype), {}
 
 
+def _abs_max(values):
+    """max |values| without np.abs's temporary copy of the data."""
+    return max(float(values.max()), -float(values.min()))
+
+
 def _warn_if_badly_scaled(X, dtype):
     """float32 has 7 digits: warn when inputs are large enough to cost accuracy."""
     values = X.data if sp.issparse(X) else X
-    if dtype == np.float32 and values.size and np.abs(values).max() > _FLOAT32_SCALE_WARNING:
+    if dtype == np.float32 and values.size and _abs_max(values) > _FLOAT32_SCALE_WARNING:
         warnings.warn(
-            f"Training in float32 on inputs as large as {np.abs(values).max():.3g}: "
+            f"Training in float32 on inputs as large as {_abs_max(values):.3g}: "
             "float32 keeps about 7 significant digits, so gradients lose accuracy and "
             "training may stall or diverge. Scale your data (e.g. StandardScaler) or "
             "fit on float64 data.",

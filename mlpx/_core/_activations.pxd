@@ -173,6 +173,8 @@ cdef inline double output_loss_and_delta(
     cdef double w, li, total = 0, wsum = 0
     cdef double pc, yj
     cdef double eps = 1.1920928955078125e-07 if floating is float else 2.220446049250313e-16
+    # one loop per loss, each branch-free but for the log terms, which
+    # one-hot targets need only once per row
     for i in range(m):
         r = idx[i] if idx != NULL else row0 + i
         y = Y + r * k
@@ -187,23 +189,29 @@ cdef inline double output_loss_and_delta(
             li = 0.5 * li / k
         else:
             for j in range(k):
-                yj = y[j]
-                pc = pi[j]
                 di[j] = <floating>(w * (pi[j] - y[j]))
-                if out_act == EXP:
-                    # half Poisson deviance, as scikit-learn's poisson loss
-                    li = li + pc - yj
+            if out_act == EXP:
+                # half Poisson deviance, as scikit-learn's poisson loss
+                for j in range(k):
+                    yj = y[j]
+                    li = li + pi[j] - yj
                     if yj != 0:
-                        li = li + yj * log(yj / pc)
-                    continue
-                if pc < eps:
-                    pc = eps
-                elif pc > 1 - eps:
-                    pc = 1 - eps
-                if yj != 0:
-                    li = li - yj * log(pc)
-                if out_act == LOGISTIC and yj != 1:
-                    li = li - (1 - yj) * log(1 - pc)
+                        li = li + yj * log(yj / pi[j])
+            else:
+                # log-loss on probabilities clipped to [eps, 1 - eps]
+                for j in range(k):
+                    yj = y[j]
+                    if yj == 0 and out_act != LOGISTIC:
+                        continue
+                    pc = pi[j]  # NaN stays NaN: the caller detects divergence
+                    if pc < eps:
+                        pc = eps
+                    elif pc > 1 - eps:
+                        pc = 1 - eps
+                    if yj != 0:
+                        li = li - yj * log(pc)
+                    if out_act == LOGISTIC and yj != 1:
+                        li = li - (1 - yj) * log(1 - pc)
         total = total + w * li
         wsum = wsum + w
     sw_sum[0] = wsum

@@ -340,6 +340,30 @@ cdef extern from "_simd.h":
     double mlpx_sum_float(const float* x, intp n) noexcept nogil
 
 
+cdef extern from "_update.h":
+    void mlpx_decay_step_d(int kind, double* W, double* G, double* s1, double* s2, intp n,
+                           double alpha, double n_eff, double lr, double mom, int nesterov,
+                           double b1, double b2, double eps, double* sq,
+                           double* chk) noexcept nogil
+    void mlpx_decay_step_s(int kind, float* W, float* G, float* s1, float* s2, intp n,
+                           float alpha, float n_eff, float lr, float mom, int nesterov,
+                           float b1, float b2, float eps, double* sq,
+                           double* chk) noexcept nogil
+
+
+cdef inline void decay_step(int kind, floating* W, floating* G, floating* s1, floating* s2,
+                            intp n, floating alpha, floating n_eff, const Update* u,
+                            double* sq, double* chk) noexcept nogil:
+    """Weight decay, gradient scaling and (kind SGD / ADAM) the step, in one pass."""
+    if floating is float:
+        mlpx_decay_step_s(kind, W, G, s1, s2, n, alpha, n_eff, <float>u.lr,
+                          <float>u.momentum, u.nesterov, <float>u.beta_1,
+                          <float>u.beta_2, <float>u.epsilon, sq, chk)
+    else:
+        mlpx_decay_step_d(kind, W, G, s1, s2, n, alpha, n_eff, u.lr, u.momentum,
+                          u.nesterov, u.beta_1, u.beta_2, u.epsilon, sq, chk)
+
+
 cdef inline double sumsq(const floating* x, intp n) noexcept nogil:
     if floating is float:
         return mlpx_sumsq_float(x, n)
@@ -464,13 +488,16 @@ cdef inline double task_gradient(
     else:
         gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
              <floating>0, G, fo)
-    sq = sumsq(W, n)
-    for j in range(n):
-        G[j] = (G[j] + a * W[j]) / inv
-    if u.kind != NO_UPDATE:
+    if u.kind == SGLD:
+        sq = sumsq(W, n)
+        for j in range(n):
+            G[j] = (G[j] + a * W[j]) / inv
         apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u,
                      net.w_off[l] + i0 * fo)
         chk = vsum(W, n)
+    else:
+        decay_step(u.kind, W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo,
+                   n, a, inv, u, &sq, &chk)
     if plan.task_bias[t]:
         gb = grad + net.b_off[l]
         for j in range(fo):

@@ -32,6 +32,11 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 #define MLPX_ATTR __attribute__((target("avx2,fma")))
 #define MLPX_T double
 #define MLPX_V mlpx_v4d
+#define MLPX_NV 3
+#define MLPX_NAME mlpx_tile_d3
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
 #define MLPX_NV 2
 #define MLPX_NAME mlpx_tile_d2
 #include "_small_gemm_tile.h"
@@ -46,6 +51,11 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 #undef MLPX_V
 #define MLPX_T float
 #define MLPX_V mlpx_v8f
+#define MLPX_NV 3
+#define MLPX_NAME mlpx_tile_s3
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
 #define MLPX_NV 2
 #define MLPX_NAME mlpx_tile_s2
 #include "_small_gemm_tile.h"
@@ -63,20 +73,27 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 /* Row-major C (m x n) = alpha op(A) op(B) + beta C, as BLAS gemm with the
  * operands in C order. Return 0, or -1 if the CPU lacks AVX2/FMA or scratch
  * memory ran out (the caller then uses BLAS). The tiles run over all
- * columns: two-vector tiles, then one-vector tiles for the rest (10 columns
- * of doubles: 8, then 2 padded to 4, not to 8). */
+ * columns: three-vector tiles (12 accumulators: as many as AVX2's 16
+ * registers allow), then one tile of 1-3 vectors for the rest, zero-padded
+ * (10 columns of doubles: one 12-wide pass, A read once). */
 #define MLPX_DEFINE_SMALL_GEMM(T, S, VL)                                             \
 static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,    \
                                   const T* A, ptrdiff_t rsa, ptrdiff_t csa,          \
                                   const T* B, ptrdiff_t ldb, T beta,                 \
                                   T* C, ptrdiff_t rsc, ptrdiff_t csc, T* pad) {      \
-    const ptrdiff_t n2 = n / (2 * VL) * (2 * VL);                                    \
-    if (n2 > 0)                                                                      \
-        mlpx_tile_##S##2(m, n2, k, alpha, A, rsa, csa, B, ldb, beta, C, rsc, csc,    \
+    const ptrdiff_t n3 = n / (3 * VL) * (3 * VL), rest = n - n3;                     \
+    if (n3 > 0)                                                                      \
+        mlpx_tile_##S##3(m, n3, k, alpha, A, rsa, csa, B, ldb, beta, C, rsc, csc,    \
                          pad);                                                       \
-    if (n > n2)                                                                      \
-        mlpx_tile_##S##1(m, n - n2, k, alpha, A, rsa, csa, B + n2, ldb, beta,        \
-                         C + n2 * csc, rsc, csc, pad);                               \
+    if (rest > 2 * VL)                                                               \
+        mlpx_tile_##S##3(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
+                         C + n3 * csc, rsc, csc, pad);                               \
+    else if (rest > VL)                                                              \
+        mlpx_tile_##S##2(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
+                         C + n3 * csc, rsc, csc, pad);                               \
+    else if (rest > 0)                                                               \
+        mlpx_tile_##S##1(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
+                         C + n3 * csc, rsc, csc, pad);                               \
 }                                                                                    \
 static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,    \
                                       ptrdiff_t k, T alpha, const T* A,              \
@@ -86,7 +103,7 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
         return -1;                                                                   \
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';              \
     const int transposed = at && (bt || m > n);                                      \
-    const ptrdiff_t pad_len = k * 2 * VL, pack_len = (!transposed && bt) ? k * n : 0; \
+    const ptrdiff_t pad_len = k * 3 * VL, pack_len = (!transposed && bt) ? k * n : 0; \
     T* buf = (T*)malloc((size_t)(pad_len + pack_len + 1) * sizeof(T));              \
     if (buf == NULL)                                                                 \
         return -1;                                                                   \

@@ -33,8 +33,11 @@ MLPX_ATTR static void MLPX_NAME(
             const int mr = m - i0 < MLPX_MR ? (int)(m - i0) : MLPX_MR;
             /* MLPX_MR = 4 rows of accumulators, named so that they stay in registers */
             MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
-#if MLPX_NV == 2
+#if MLPX_NV >= 2
             MLPX_V c0b = {0}, c1b = {0}, c2b = {0}, c3b = {0};
+#endif
+#if MLPX_NV == 3
+            MLPX_V c0c = {0}, c1c = {0}, c2c = {0}, c3c = {0};
 #endif
             const MLPX_T* a0 = A + i0 * rsa;
             /* rows past m read row 0 again; their results are not stored */
@@ -42,31 +45,46 @@ MLPX_ATTR static void MLPX_NAME(
             const MLPX_T* a2 = mr > 2 ? a0 + 2 * rsa : a0;
             const MLPX_T* a3 = mr > 3 ? a0 + 3 * rsa : a0;
             for (ptrdiff_t p = 0; p < k; p++) {
-                MLPX_V ba;
-                memcpy(&ba, Bj + p * ld, sizeof(ba));
+                /* the B vectors first, then one broadcast of A at a time:
+                   12 accumulators + 3 + 1 = AVX2's 16 registers, no spills */
+                const MLPX_T* bp = Bj + p * ld;
                 const ptrdiff_t q = p * csa;
-                const MLPX_T x0 = a0[q], x1 = a1[q], x2 = a2[q], x3 = a3[q];
-                c0a += x0 * ba;
-                c1a += x1 * ba;
-                c2a += x2 * ba;
-                c3a += x3 * ba;
-#if MLPX_NV == 2
+                MLPX_V ba;
+                memcpy(&ba, bp, sizeof(ba));
+#if MLPX_NV >= 2
                 MLPX_V bb;
-                memcpy(&bb, Bj + p * ld + VL, sizeof(bb));
-                c0b += x0 * bb;
-                c1b += x1 * bb;
-                c2b += x2 * bb;
-                c3b += x3 * bb;
+                memcpy(&bb, bp + VL, sizeof(bb));
 #endif
+#if MLPX_NV == 3
+                MLPX_V bc;
+                memcpy(&bc, bp + 2 * VL, sizeof(bc));
+#endif
+#if MLPX_NV == 3
+#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
+#elif MLPX_NV == 2
+#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; cb += x * bb; }
+#else
+#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; }
+#endif
+                MLPX_ROW(c0a, c0b, c0c, a0)
+                MLPX_ROW(c1a, c1b, c1c, a1)
+                MLPX_ROW(c2a, c2b, c2c, a2)
+                MLPX_ROW(c3a, c3b, c3c, a3)
+#undef MLPX_ROW
             }
             for (int r = 0; r < mr; r++) {
                 const MLPX_V va = r == 0 ? c0a : r == 1 ? c1a : r == 2 ? c2a : c3a;
-#if MLPX_NV == 2
+#if MLPX_NV >= 2
                 const MLPX_V vb = r == 0 ? c0b : r == 1 ? c1b : r == 2 ? c2b : c3b;
+#endif
+#if MLPX_NV == 3
+                const MLPX_V vc = r == 0 ? c0c : r == 1 ? c1c : r == 2 ? c2c : c3c;
 #endif
                 MLPX_T* c = C + (i0 + r) * rsc + j0 * csc;
                 for (ptrdiff_t jj = 0; jj < nb; jj++) {
-#if MLPX_NV == 2
+#if MLPX_NV == 3
+                    const MLPX_T v = jj < VL ? va[jj] : jj < 2 * VL ? vb[jj - VL] : vc[jj - 2 * VL];
+#elif MLPX_NV == 2
                     const MLPX_T v = jj < VL ? va[jj] : vb[jj - VL];
 #else
                     const MLPX_T v = va[jj];
