@@ -25,6 +25,11 @@ cdef extern from *:
     double LEAKY_SLOPE "MLPX_LEAKY_SLOPE"
 
 
+cdef extern from "_vexp.h":
+    void mlpx_exp_nonpos_d(double* x, intp n) noexcept nogil
+    void mlpx_exp_nonpos_s(float* x, intp n) noexcept nogil
+
+
 cdef inline floating logistic(floating x) noexcept nogil:
     cdef floating e
     if x >= 0:
@@ -76,9 +81,18 @@ cdef inline void bias_activation(floating* z, intp m, intp n, const floating* b,
                 row[j] = row[j] + b[j]
                 if row[j] > mx:
                     mx = row[j]
+            for j in range(n):
+                row[j] = row[j] - mx
+    if act == SOFTMAX:
+        # the exponentials of the whole block in one vectorised pass
+        if floating is float:
+            mlpx_exp_nonpos_s(z, m * n)
+        else:
+            mlpx_exp_nonpos_d(z, m * n)
+        for i in range(m):
+            row = z + i * n
             s = 0
             for j in range(n):
-                row[j] = <floating>exp(row[j] - mx)
                 s = s + row[j]
             for j in range(n):
                 row[j] = row[j] / s

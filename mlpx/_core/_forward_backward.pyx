@@ -6,6 +6,7 @@ the gradient checks and the landscape tools call.
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 
+from ._activations cimport mlpx_exp_nonpos_d, mlpx_exp_nonpos_s
 from ._blas cimport blas_gemm, gemm, small_gemm
 from libc.stdlib cimport free, malloc
 
@@ -43,8 +44,10 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
     try:
         for l in range(net.n_layers):
             flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
+        # chunks of CHUNK_FLOPS, but never under 256 rows: a BLAS call on a
+        # thinner block repacks the weights for too little work
         rows = <intp>(CHUNK_FLOPS / flops_row) + 1
-        rows = max(8, min(rows, 1024, n))
+        rows = min(max(rows, 256), 1024, n)
         n_chunks = ceil_div(n, rows)
         if flops_row * n < MIN_PARALLEL_FLOPS or n_chunks < 2:
             nt = 1
@@ -155,3 +158,14 @@ def _gemm(str trans_a, str trans_b, double alpha_, const floating[:, ::1] A,
             gemm(ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1], &B[0, 0],
                  B.shape[1], beta, &C[0, 0], n)
     return status == 0
+
+
+def _exp_nonpos(floating[::1] x):
+    """x = exp(x) in place by the softmax's vectorised exp (x <= 0 or NaN; for tests)."""
+    if x.shape[0] == 0:
+        return
+    with nogil:
+        if floating is float:
+            mlpx_exp_nonpos_s(&x[0], x.shape[0])
+        else:
+            mlpx_exp_nonpos_d(&x[0], x.shape[0])

@@ -11,6 +11,25 @@
  * read without packing. `pad` holds k * MLPX_NV * VL elements: the last,
  * narrower column block of B is copied there with zeros after it.
  * beta == 0 means C is only written (it may hold NaN). */
+/* C's row i from the accumulators va, vb, vc (the first nb columns). */
+#ifndef MLPX_STORE_ROW
+#define MLPX_STORE_ROW(i, va, vb, vc)                                            \
+    {                                                                            \
+        MLPX_T* c = C + (i) * rsc + j0 * csc;                                    \
+        if (csc == 1 && nb == NR && beta == 0) { /* whole vectors */            \
+            const MLPX_V sa = alpha * (va), sb = alpha * (vb), sc = alpha * (vc); \
+            memcpy(c, &sa, sizeof(sa));                                          \
+            if (MLPX_NV >= 2) memcpy(c + VL, &sb, sizeof(sb));                   \
+            if (MLPX_NV == 3) memcpy(c + 2 * VL, &sc, sizeof(sc));               \
+        } else                                                                   \
+        for (ptrdiff_t jj = 0; jj < nb; jj++) {                                  \
+            const MLPX_T v = jj < VL ? (va)[jj]                                  \
+                : jj < 2 * VL ? (vb)[jj - VL] : (vc)[jj - 2 * VL];               \
+            c[jj * csc] = beta == 0 ? alpha * v : alpha * v + beta * c[jj * csc]; \
+        }                                                                        \
+    }
+#endif
+
 MLPX_ATTR static void MLPX_NAME(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, MLPX_T alpha,
     const MLPX_T* A, ptrdiff_t rsa, ptrdiff_t csa,
@@ -29,69 +48,53 @@ MLPX_ATTR static void MLPX_NAME(
             Bj = pad;
             ld = NR;
         }
-        for (ptrdiff_t i0 = 0; i0 < m; i0 += MLPX_MR) {
-            const int mr = m - i0 < MLPX_MR ? (int)(m - i0) : MLPX_MR;
-            /* MLPX_MR = 4 rows of accumulators, named so that they stay in registers */
+#if MLPX_NV == 3
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
+#elif MLPX_NV == 2
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; }
+#else
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; }
+#endif
+/* the B vectors of row p of the block */
+#define MLPX_LOAD_B                                                              \
+        const MLPX_T* bp = Bj + p * ld;                                          \
+        const ptrdiff_t q = p * csa;                                             \
+        MLPX_V ba, bb, bc;                                                       \
+        memcpy(&ba, bp, sizeof(ba));                                             \
+        if (MLPX_NV >= 2) memcpy(&bb, bp + VL, sizeof(bb));                      \
+        if (MLPX_NV == 3) memcpy(&bc, bp + 2 * VL, sizeof(bc));                  \
+        (void)bb; (void)bc;
+        ptrdiff_t i0 = 0;
+        /* 4-row tiles: the B vectors first, then one broadcast of A at a time
+           (12 accumulators + 3 + 1 = AVX2's 16 registers, no spills) */
+        for (; i0 + MLPX_MR <= m; i0 += MLPX_MR) {
             MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
-#if MLPX_NV >= 2
             MLPX_V c0b = {0}, c1b = {0}, c2b = {0}, c3b = {0};
-#endif
-#if MLPX_NV == 3
             MLPX_V c0c = {0}, c1c = {0}, c2c = {0}, c3c = {0};
-#endif
             const MLPX_T* a0 = A + i0 * rsa;
-            /* rows past m read row 0 again; their results are not stored */
-            const MLPX_T* a1 = mr > 1 ? a0 + rsa : a0;
-            const MLPX_T* a2 = mr > 2 ? a0 + 2 * rsa : a0;
-            const MLPX_T* a3 = mr > 3 ? a0 + 3 * rsa : a0;
             for (ptrdiff_t p = 0; p < k; p++) {
-                /* the B vectors first, then one broadcast of A at a time:
-                   12 accumulators + 3 + 1 = AVX2's 16 registers, no spills */
-                const MLPX_T* bp = Bj + p * ld;
-                const ptrdiff_t q = p * csa;
-                MLPX_V ba;
-                memcpy(&ba, bp, sizeof(ba));
-#if MLPX_NV >= 2
-                MLPX_V bb;
-                memcpy(&bb, bp + VL, sizeof(bb));
-#endif
-#if MLPX_NV == 3
-                MLPX_V bc;
-                memcpy(&bc, bp + 2 * VL, sizeof(bc));
-#endif
-#if MLPX_NV == 3
-#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
-#elif MLPX_NV == 2
-#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; cb += x * bb; }
-#else
-#define MLPX_ROW(ca, cb, cc, ar) { const MLPX_T x = ar[q]; ca += x * ba; }
-#endif
-                MLPX_ROW(c0a, c0b, c0c, a0)
-                MLPX_ROW(c1a, c1b, c1c, a1)
-                MLPX_ROW(c2a, c2b, c2c, a2)
-                MLPX_ROW(c3a, c3b, c3c, a3)
-#undef MLPX_ROW
+                MLPX_LOAD_B
+                MLPX_FMA_ROW(c0a, c0b, c0c, a0)
+                MLPX_FMA_ROW(c1a, c1b, c1c, a0 + rsa)
+                MLPX_FMA_ROW(c2a, c2b, c2c, a0 + 2 * rsa)
+                MLPX_FMA_ROW(c3a, c3b, c3c, a0 + 3 * rsa)
             }
-            for (int r = 0; r < mr; r++) {
-                const MLPX_V va = r == 0 ? c0a : r == 1 ? c1a : r == 2 ? c2a : c3a;
-#if MLPX_NV >= 2
-                const MLPX_V vb = r == 0 ? c0b : r == 1 ? c1b : r == 2 ? c2b : c3b;
-#endif
-#if MLPX_NV == 3
-                const MLPX_V vc = r == 0 ? c0c : r == 1 ? c1c : r == 2 ? c2c : c3c;
-#endif
-                MLPX_T* c = C + (i0 + r) * rsc + j0 * csc;
-                for (ptrdiff_t jj = 0; jj < nb; jj++) {
-#if MLPX_NV == 3
-                    const MLPX_T v = jj < VL ? va[jj] : jj < 2 * VL ? vb[jj - VL] : vc[jj - 2 * VL];
-#elif MLPX_NV == 2
-                    const MLPX_T v = jj < VL ? va[jj] : vb[jj - VL];
-#else
-                    const MLPX_T v = va[jj];
-#endif
-                    c[jj * csc] = beta == 0 ? alpha * v : alpha * v + beta * c[jj * csc];
-                }
-            }
+            MLPX_STORE_ROW(i0, c0a, c0b, c0c)
+            MLPX_STORE_ROW(i0 + 1, c1a, c1b, c1c)
+            MLPX_STORE_ROW(i0 + 2, c2a, c2b, c2c)
+            MLPX_STORE_ROW(i0 + 3, c3a, c3b, c3c)
         }
+        /* the last rows one at a time */
+        for (; i0 < m; i0++) {
+            MLPX_V c0a = {0}, c0b = {0}, c0c = {0};
+            const MLPX_T* a0 = A + i0 * rsa;
+            for (ptrdiff_t p = 0; p < k; p++) {
+                MLPX_LOAD_B
+                MLPX_FMA_ROW(c0a, c0b, c0c, a0)
+            }
+            MLPX_STORE_ROW(i0, c0a, c0b, c0c)
+        }
+#undef MLPX_FMA_ROW
+#undef MLPX_LOAD_B
     }
 }
