@@ -48,12 +48,16 @@ cdef extern from *:
     /* Bounds on the region-1 chunks of a batch (see chunk_rows). */
     #define MLPX_MIN_CHUNK_ROWS 32
     #define MLPX_MAX_CHUNKS 16
+    /* Fewest rows of W_l in one region-2 task: a thinner block makes BLAS
+       repack the whole delta matrix for little work. */
+    #define MLPX_MIN_TASK_ROWS 128
     """
     double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
     double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
     double TASK_FLOPS "MLPX_TASK_FLOPS"
     int MIN_CHUNK_ROWS "MLPX_MIN_CHUNK_ROWS"
     int MAX_CHUNKS "MLPX_MAX_CHUNKS"
+    int MIN_TASK_ROWS "MLPX_MIN_TASK_ROWS"
 
 
 cdef struct Net:
@@ -145,12 +149,12 @@ cdef inline intp layer_blocks(const Net* net, int l, intp cap, bint sparse) noex
     cdef intp n_blocks = <intp>(2.0 * fi * fo * cap / TASK_FLOPS)
     if sparse and l == 0:
         return 1  # the sparse first-layer gradient is one scatter pass over the rows
-    if n_blocks < 1:
-        n_blocks = 1
-    if n_blocks > fi:
-        n_blocks = fi
+    if n_blocks > fi // MIN_TASK_ROWS:
+        n_blocks = fi // MIN_TASK_ROWS
     if n_blocks > 64:
         n_blocks = 64
+    if n_blocks < 1:
+        n_blocks = 1
     return n_blocks
 
 
