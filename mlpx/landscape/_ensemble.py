@@ -156,11 +156,16 @@ def _new_run():
                             "train_pred", "test_pred", "params")}
 
 
-def _start(task):
-    """The seed's unfitted clone, initial parameters and shuffling generator."""
+def _start(task, units=None):
+    """The seed's unfitted clone, initial parameters and shuffling generator.
+
+    units: the network's layer sizes if already known (they are the same for
+    every seed of a study; finding them costs a label-binarizer fit).
+    """
     est = clone(task.estimator).set_params(random_state=task.seed)
     rs = np.random.RandomState(task.seed)
-    units = layer_units(est, task.X, task.y)
+    if units is None:
+        units = layer_units(est, task.X, task.y)
     theta = initial_params(task.init, task.init_scale, task.seed, units, est.activation,
                            task.X.dtype, random_state=rs)
     if task.init != "default":
@@ -212,8 +217,9 @@ def run_compiled(tasks):
     """All tasks (one setup) in one compiled call; records as train_one does."""
     runs = [_new_run() for _ in tasks]
     epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
+    units = layer_units(tasks[0].estimator, tasks[0].X, tasks[0].y)
     ests = train_compiled(
-        [_start(t) for t in tasks], tasks[0].X, tasks[0].y, epochs,
+        [_start(t, units) for t in tasks], tasks[0].X, tasks[0].y, epochs,
         lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
     )
     for run, est in zip(runs, ests):
