@@ -148,9 +148,9 @@ def forward_flops(layer_sizes, n_samples):
 def make_synthetic(n_samples, n_features=784, n_classes=10, seed=0):
     """Uniform features; labels from the argmax of a random linear map.
 
-    The data of ``compare_sklearn.make_synthetic``; the labels are computed in
-    blocks so that making the data needs no temporary as large as X (the memory
-    benchmark measures from the state right after this).
+    Also the data of compare_sklearn.py. The labels are computed in blocks so
+    that making the data needs no temporary as large as X (the memory benchmark
+    measures from the state right after this).
     """
     rng = np.random.default_rng(seed)
     X = rng.random((n_samples, n_features))

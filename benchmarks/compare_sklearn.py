@@ -35,6 +35,7 @@ import warnings
 
 import numpy as np
 import sklearn
+from compare import make_synthetic  # benchmarks/ is this script's directory
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -46,15 +47,6 @@ from mlpx import MLPXClassifier
 DTYPES = ("float64", "float32")
 THREADS = (1, 2)
 LIBRARIES = (("sklearn", MLPClassifier), ("mlpx", MLPXClassifier))
-
-
-def make_synthetic(n_samples, n_features=784, n_classes=10, seed=0):
-    """Uniform features; labels from the argmax of a random linear map."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((n_samples, n_features))
-    W = rng.standard_normal((n_features, n_classes))
-    y = np.argmax((X - 0.5) @ W, axis=1)
-    return X, y
 
 
 def make_cases(quick, repeats):
