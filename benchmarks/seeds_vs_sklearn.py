@@ -41,7 +41,7 @@ def main():
     args = parser.parse_args()
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    params = dict(hidden_layer_sizes=(10, 10, 10), max_iter=args.epochs,
+    params = dict(hidden_layer_sizes=(10, 10), max_iter=args.epochs,
                   n_iter_no_change=args.epochs + 1, batch_size=200)
     seeds = list(range(args.seeds))
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "

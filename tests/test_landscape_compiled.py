@@ -69,3 +69,38 @@ def test_compiled_engine_refuses_what_it_cannot_do(digits):
     with pytest.raises(ValueError, match="engine='compiled'"):
         train_seeds(MLPXClassifier(solver="sgd", learning_rate="adaptive"), X, y, [0, 1],
                     engine="compiled")
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_compiled_seeds_have_the_fitted_state_of_a_per_seed_fit(digits):
+    # The data are validated once and the other seeds copied from the first:
+    # each estimator must still hold what its own fit would set, share no
+    # mutable state with the others, and work on its own afterwards.
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(10,), max_iter=3, n_iter_no_change=1000)
+    study = train_seeds(MLPXClassifier(**kw), X, y, [5, 6], engine="compiled")
+    fitted = _estimators(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        refs = [MLPXClassifier(random_state=s, **kw).fit(X, y) for s in (5, 6)]
+    for ref, est in zip(refs, fitted):
+        assert set(vars(ref)) == set(vars(est))
+        for name in vars(ref):
+            if name.endswith("_") and not name.startswith("_"):
+                assert _same(getattr(ref, name), getattr(est, name)), name
+        assert est.get_params() == ref.get_params()
+        assert _same(vars(ref._label_binarizer), vars(est._label_binarizer))
+    a, b = fitted
+    for name in ("classes_", "_label_binarizer", "_params", "loss_curve_", "_optimizer"):
+        assert getattr(a, name) is not getattr(b, name), name
+    a.partial_fit(X, y)  # continuing one seed leaves the other untouched
+    assert _same(b._params, refs[1]._params) and b.loss_curve_ == refs[1].loss_curve_

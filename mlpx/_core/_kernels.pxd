@@ -60,6 +60,15 @@ cdef extern from *:
     int MIN_TASK_ROWS "MLPX_MIN_TASK_ROWS"
 
 
+cdef extern from "_rows.h":
+    void gather_rows_d "mlpx_gather_rows_d" (
+        double* dst, const double* X, intp ldx, const intp* idx, intp m, intp nf,
+        const double* Y, intp k) noexcept nogil
+    void gather_rows_s "mlpx_gather_rows_s" (
+        float* dst, const float* X, intp ldx, const intp* idx, intp m, intp nf,
+        const float* Y, intp k) noexcept nogil
+
+
 cdef struct Net:
     int n_layers
     int hidden_act
@@ -300,19 +309,16 @@ cdef inline double chunk_forward_backward(
 ) noexcept nogil:
     """Region-1 work of one chunk; return the chunk's weighted loss sum."""
     cdef int L = net.n_layers, l
-    cdef intp i, j, nf = net.sizes[0], fi, fo
+    cdef intp nf = net.sizes[0], fi, fo
     cdef const floating* x0
-    cdef const floating* src
-    cdef floating* dst
     cdef double loss
     if sp != NULL:
         x0 = NULL
     elif idx != NULL:
-        for i in range(m):
-            src = X + idx[i] * ldx
-            dst = xbuf + (r0 + i) * nf
-            for j in range(nf):
-                dst[j] = src[j]
+        if floating is float:
+            gather_rows_s(xbuf + r0 * nf, X, ldx, idx, m, nf, Y, net.sizes[L])
+        else:
+            gather_rows_d(xbuf + r0 * nf, X, ldx, idx, m, nf, Y, net.sizes[L])
         x0 = xbuf + r0 * nf
         ldx = nf
     else:

@@ -25,14 +25,20 @@
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) \
     && !defined(MLPX_NO_SMALL_GEMM)
+#include <immintrin.h>
 #define MLPX_MR 4
 
 typedef double mlpx_v4d __attribute__((vector_size(32)));
 typedef float mlpx_v8f __attribute__((vector_size(32)));
+typedef long long mlpx_v4i __attribute__((vector_size(32)));
+typedef int mlpx_v8i __attribute__((vector_size(32)));
 
 #define MLPX_ATTR __attribute__((target("avx2,fma")))
 #define MLPX_T double
 #define MLPX_V mlpx_v4d
+#define MLPX_MASK mlpx_v4i
+#define MLPX_MLOAD(p, mask) ((mlpx_v4d)_mm256_maskload_pd((p), (__m256i)(mask)))
+#define MLPX_MSTORE(p, mask, v) _mm256_maskstore_pd((p), (__m256i)(mask), (__m256d)(v))
 #define MLPX_NV 3
 #define MLPX_NAME mlpx_tile_d3
 #include "_small_gemm_tile.h"
@@ -50,8 +56,14 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 #undef MLPX_NAME
 #undef MLPX_T
 #undef MLPX_V
+#undef MLPX_MASK
+#undef MLPX_MLOAD
+#undef MLPX_MSTORE
 #define MLPX_T float
 #define MLPX_V mlpx_v8f
+#define MLPX_MASK mlpx_v8i
+#define MLPX_MLOAD(p, mask) ((mlpx_v8f)_mm256_maskload_ps((p), (__m256i)(mask)))
+#define MLPX_MSTORE(p, mask, v) _mm256_maskstore_ps((p), (__m256i)(mask), (__m256)(v))
 #define MLPX_NV 3
 #define MLPX_NAME mlpx_tile_s3
 #include "_small_gemm_tile.h"
@@ -69,6 +81,9 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 #undef MLPX_NAME
 #undef MLPX_T
 #undef MLPX_V
+#undef MLPX_MASK
+#undef MLPX_MLOAD
+#undef MLPX_MSTORE
 #undef MLPX_ATTR
 
 /* C[i] = alpha * dot(A[i, :], b) (+ beta C[i]) for rows of A with unit stride:
@@ -124,8 +139,9 @@ MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
  * operands in C order. Return 0, or -1 if the CPU lacks AVX2/FMA or scratch
  * memory ran out (the caller then uses BLAS). The tiles run over all
  * columns: three-vector tiles (12 accumulators: as many as AVX2's 16
- * registers allow), then one tile of 1-3 vectors for the rest, zero-padded
- * (10 columns of doubles: one 12-wide pass, A read once). */
+ * registers allow), then one tile of 1-3 vectors for the rest, its last
+ * vector masked (10 columns of doubles: one 12-wide pass, A read once). */
+#define MLPX_STACK 4096 /* elements of scratch kept on the stack (16-32 KB) */
 #define MLPX_DEFINE_SMALL_GEMM(T, S, VL)                                             \
 static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,    \
                                   const T* A, ptrdiff_t rsa, ptrdiff_t csa,          \
@@ -134,7 +150,7 @@ static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha
     const ptrdiff_t n3 = n / (3 * VL) * (3 * VL), rest = n - n3;                     \
     if (n3 > 0)                                                                      \
         mlpx_tile_##S##3(m, n3, k, alpha, A, rsa, csa, B, ldb, beta, C, rsc, csc,    \
-                         pad);                                                       \
+                         pad);                                               \
     if (rest > 2 * VL)                                                               \
         mlpx_tile_##S##3(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
                          C + n3 * csc, rsc, csc, pad);                               \
@@ -162,8 +178,12 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
         mlpx_dots_##S(m, k, alpha, A, lda, B, beta, C, ldc);                         \
         return 0;                                                                    \
     }                                                                                \
+    /* scratch: the zero-padded last column block, and B^T copied with its rows  \
+       contiguous when op(B) = B^T (a weight matrix); on the stack when small */    \
     const ptrdiff_t pad_len = k * 3 * VL, pack_len = (!transposed && bt) ? k * n : 0; \
-    T* buf = (T*)malloc((size_t)(pad_len + pack_len + 1) * sizeof(T));              \
+    T stack[MLPX_STACK];                                                             \
+    T* buf = pad_len + pack_len <= MLPX_STACK                                        \
+        ? stack : (T*)malloc((size_t)(pad_len + pack_len) * sizeof(T));              \
     if (buf == NULL)                                                                 \
         return -1;                                                                   \
     if (transposed) {                                                                \
@@ -184,7 +204,8 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
         mlpx_tiles_##S(m, n, k, alpha, A, at ? 1 : lda, at ? lda : 1, Bn, ldbn, beta, \
                        C, ldc, 1, buf);                                              \
     }                                                                                \
-    free(buf);                                                                       \
+    if (buf != stack)                                                                \
+        free(buf);                                                                   \
     return 0;                                                                        \
 }
 

@@ -1,6 +1,8 @@
 /* One instance of the small-GEMM tile loop; included by _small_gemm.h with
  *   MLPX_T      element type (double or float)
- *   MLPX_V      GCC vector type of MLPX_T (16 or 32 bytes)
+ *   MLPX_V      GCC vector type of MLPX_T (32 bytes)
+ *   MLPX_MASK   the integer vector type of the same lane width (lane masks)
+ *   MLPX_MLOAD(p, mask), MLPX_MSTORE(p, mask, v)   AVX2 masked load / store
  *   MLPX_NV     vectors per tile row (the tile is MLPX_MR x MLPX_NV vectors)
  *   MLPX_NAME   function name
  *   MLPX_ATTR   function attributes (the instruction set of this copy)
@@ -9,18 +11,65 @@
  * for i < m, j < n. B's rows are contiguous, so the tile vectorises along j
  * and broadcasts single elements of A: any strides of A (and so A or A^T) are
  * read without packing. `pad` holds k * MLPX_NV * VL elements: the last,
- * narrower column block of B is copied there with zeros after it.
- * beta == 0 means C is only written (it may hold NaN). */
-/* C's row i from the accumulators va, vb, vc (the first nb columns). */
-#ifndef MLPX_STORE_ROW
+ * narrower column block of B is copied there with zeros after it (masked
+ * loads in the inner loop measured twice as slow), and the last vector of
+ * each of its rows of C is stored with a lane mask.
+ * beta == 0 means C is only written (it may hold NaN). Every element of C is
+ * the same chain of multiply-adds, in the order of p, whichever path computes
+ * it, so results do not depend on the tile an element falls in. */
+#define MLPX_CAT_(a, b) a##b
+#define MLPX_CAT(a, b) MLPX_CAT_(a, b)
+#define MLPX_BLOCK MLPX_CAT(MLPX_NAME, _block)
+
+/* Rows i0.. of one column block (nb columns from Bj / Cj). `partial`, a
+ * constant after inlining, says whether the block's last vector is masked. */
+MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
+    ptrdiff_t m, ptrdiff_t k, MLPX_T alpha, const MLPX_T* A, ptrdiff_t rsa,
+    ptrdiff_t csa, const MLPX_T* Bj, ptrdiff_t ldb, MLPX_T beta, MLPX_T* Cj,
+    ptrdiff_t rsc, ptrdiff_t csc, ptrdiff_t nb, const int partial, MLPX_MASK mask)
+{
+    enum { VL = sizeof(MLPX_V) / sizeof(MLPX_T), LAST = MLPX_NV - 1 };
+#define MLPX_LOAD_VEC(v, idx) memcpy(&v, bp + (idx) * VL, sizeof(v));
+/* the B vectors of row p of the block */
+#define MLPX_LOAD_B                                                              \
+        const MLPX_T* bp = Bj + p * ldb;                                         \
+        const ptrdiff_t q = p * csa;                                             \
+        MLPX_V ba, bb = {0}, bc = {0};                                           \
+        MLPX_LOAD_VEC(ba, 0)                                                     \
+        if (MLPX_NV >= 2) { MLPX_LOAD_VEC(bb, 1) }                               \
+        if (MLPX_NV == 3) { MLPX_LOAD_VEC(bc, 2) }                               \
+        (void)bb; (void)bc;
+#if MLPX_NV == 3
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
+#elif MLPX_NV == 2
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; }
+#else
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; }
+#endif
+/* one vector of C's row: alpha v (+ beta C), masked if it is the last of a partial block */
+#define MLPX_STORE_VEC(c, v, idx)                                                \
+    if ((idx) < MLPX_NV) {                                                       \
+        MLPX_V r = alpha * (v);                                                  \
+        if (partial && (idx) == LAST) {                                          \
+            if (beta != 0) r += beta * MLPX_MLOAD((c) + (idx) * VL, mask);       \
+            MLPX_MSTORE((c) + (idx) * VL, mask, r);                              \
+        } else {                                                                 \
+            if (beta != 0) {                                                     \
+                MLPX_V old;                                                      \
+                memcpy(&old, (c) + (idx) * VL, sizeof(old));                     \
+                r += beta * old;                                                 \
+            }                                                                    \
+            memcpy((c) + (idx) * VL, &r, sizeof(r));                             \
+        }                                                                        \
+    }
+/* C's row i from the accumulators va, vb, vc */
 #define MLPX_STORE_ROW(i, va, vb, vc)                                            \
     {                                                                            \
-        MLPX_T* c = C + (i) * rsc + j0 * csc;                                    \
-        if (csc == 1 && nb == NR && beta == 0) { /* whole vectors */            \
-            const MLPX_V sa = alpha * (va), sb = alpha * (vb), sc = alpha * (vc); \
-            memcpy(c, &sa, sizeof(sa));                                          \
-            if (MLPX_NV >= 2) memcpy(c + VL, &sb, sizeof(sb));                   \
-            if (MLPX_NV == 3) memcpy(c + 2 * VL, &sc, sizeof(sc));               \
+        MLPX_T* c = Cj + (i) * rsc;                                              \
+        if (csc == 1) {                                                          \
+            MLPX_STORE_VEC(c, va, 0)                                             \
+            MLPX_STORE_VEC(c, vb, 1)                                             \
+            MLPX_STORE_VEC(c, vc, 2)                                             \
         } else                                                                   \
         for (ptrdiff_t jj = 0; jj < nb; jj++) {                                  \
             const MLPX_T v = jj < VL ? (va)[jj]                                  \
@@ -28,7 +77,47 @@
             c[jj * csc] = beta == 0 ? alpha * v : alpha * v + beta * c[jj * csc]; \
         }                                                                        \
     }
-#endif
+    ptrdiff_t i0 = 0;
+    /* 4-row tiles: the B vectors first, then one broadcast of A at a time
+       (12 accumulators + 3 + 1 = AVX2's 16 registers, no spills). The last
+       2 or 3 rows run as a tile too, reading a valid row twice. */
+    for (; i0 + 1 < m; i0 += MLPX_MR) {
+        const ptrdiff_t rows = m - i0 < MLPX_MR ? m - i0 : MLPX_MR;
+        MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
+        MLPX_V c0b = {0}, c1b = {0}, c2b = {0}, c3b = {0};
+        MLPX_V c0c = {0}, c1c = {0}, c2c = {0}, c3c = {0};
+        const MLPX_T* a0 = A + i0 * rsa;
+        const MLPX_T* a1 = a0 + rsa;
+        const MLPX_T* a2 = rows > 2 ? a1 + rsa : a1;
+        const MLPX_T* a3 = rows > 3 ? a2 + rsa : a2;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            MLPX_LOAD_B
+            MLPX_FMA_ROW(c0a, c0b, c0c, a0)
+            MLPX_FMA_ROW(c1a, c1b, c1c, a1)
+            MLPX_FMA_ROW(c2a, c2b, c2c, a2)
+            MLPX_FMA_ROW(c3a, c3b, c3c, a3)
+        }
+        MLPX_STORE_ROW(i0, c0a, c0b, c0c)
+        MLPX_STORE_ROW(i0 + 1, c1a, c1b, c1c)
+        if (rows > 2) MLPX_STORE_ROW(i0 + 2, c2a, c2b, c2c)
+        if (rows > 3) MLPX_STORE_ROW(i0 + 3, c3a, c3b, c3c)
+    }
+    /* a last single row: one tile row (three FMA chains) */
+    if (i0 < m) {
+        MLPX_V c0a = {0}, c0b = {0}, c0c = {0};
+        const MLPX_T* a0 = A + i0 * rsa;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            MLPX_LOAD_B
+            MLPX_FMA_ROW(c0a, c0b, c0c, a0)
+        }
+        MLPX_STORE_ROW(i0, c0a, c0b, c0c)
+    }
+#undef MLPX_LOAD_VEC
+#undef MLPX_LOAD_B
+#undef MLPX_FMA_ROW
+#undef MLPX_STORE_VEC
+#undef MLPX_STORE_ROW
+}
 
 MLPX_ATTR static void MLPX_NAME(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, MLPX_T alpha,
@@ -37,64 +126,26 @@ MLPX_ATTR static void MLPX_NAME(
     MLPX_T* C, ptrdiff_t rsc, ptrdiff_t csc, MLPX_T* pad)
 {
     enum { VL = sizeof(MLPX_V) / sizeof(MLPX_T), NR = MLPX_NV * VL };
+    MLPX_MASK lane;
+    for (int l = 0; l < VL; l++)
+        lane[l] = l;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += NR) {
         const ptrdiff_t nb = n - j0 < NR ? n - j0 : NR;
-        const MLPX_T* Bj = B + j0;
-        ptrdiff_t ld = ldb;
-        if (nb < NR) {
+        if (nb == NR) {
+            MLPX_BLOCK(m, k, alpha, A, rsa, csa, B + j0, ldb, beta, C + j0 * csc, rsc,
+                       csc, nb, 0, lane);
+        } else {
+            /* lanes of the last vector that hold columns of C */
+            MLPX_MASK width;
+            for (int l = 0; l < VL; l++)
+                width[l] = (int)(nb - (MLPX_NV - 1) * VL);
+            const MLPX_MASK mask = lane < width;
             for (ptrdiff_t p = 0; p < k; p++)
                 for (ptrdiff_t jj = 0; jj < NR; jj++)
                     pad[p * NR + jj] = jj < nb ? B[p * ldb + j0 + jj] : (MLPX_T)0;
-            Bj = pad;
-            ld = NR;
+            MLPX_BLOCK(m, k, alpha, A, rsa, csa, pad, NR, beta, C + j0 * csc, rsc,
+                       csc, nb, 1, mask);
         }
-#if MLPX_NV == 3
-#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
-#elif MLPX_NV == 2
-#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; }
-#else
-#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; }
-#endif
-/* the B vectors of row p of the block */
-#define MLPX_LOAD_B                                                              \
-        const MLPX_T* bp = Bj + p * ld;                                          \
-        const ptrdiff_t q = p * csa;                                             \
-        MLPX_V ba, bb, bc;                                                       \
-        memcpy(&ba, bp, sizeof(ba));                                             \
-        if (MLPX_NV >= 2) memcpy(&bb, bp + VL, sizeof(bb));                      \
-        if (MLPX_NV == 3) memcpy(&bc, bp + 2 * VL, sizeof(bc));                  \
-        (void)bb; (void)bc;
-        ptrdiff_t i0 = 0;
-        /* 4-row tiles: the B vectors first, then one broadcast of A at a time
-           (12 accumulators + 3 + 1 = AVX2's 16 registers, no spills) */
-        for (; i0 + MLPX_MR <= m; i0 += MLPX_MR) {
-            MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
-            MLPX_V c0b = {0}, c1b = {0}, c2b = {0}, c3b = {0};
-            MLPX_V c0c = {0}, c1c = {0}, c2c = {0}, c3c = {0};
-            const MLPX_T* a0 = A + i0 * rsa;
-            for (ptrdiff_t p = 0; p < k; p++) {
-                MLPX_LOAD_B
-                MLPX_FMA_ROW(c0a, c0b, c0c, a0)
-                MLPX_FMA_ROW(c1a, c1b, c1c, a0 + rsa)
-                MLPX_FMA_ROW(c2a, c2b, c2c, a0 + 2 * rsa)
-                MLPX_FMA_ROW(c3a, c3b, c3c, a0 + 3 * rsa)
-            }
-            MLPX_STORE_ROW(i0, c0a, c0b, c0c)
-            MLPX_STORE_ROW(i0 + 1, c1a, c1b, c1c)
-            MLPX_STORE_ROW(i0 + 2, c2a, c2b, c2c)
-            MLPX_STORE_ROW(i0 + 3, c3a, c3b, c3c)
-        }
-        /* the last rows one at a time */
-        for (; i0 < m; i0++) {
-            MLPX_V c0a = {0}, c0b = {0}, c0c = {0};
-            const MLPX_T* a0 = A + i0 * rsa;
-            for (ptrdiff_t p = 0; p < k; p++) {
-                MLPX_LOAD_B
-                MLPX_FMA_ROW(c0a, c0b, c0c, a0)
-            }
-            MLPX_STORE_ROW(i0, c0a, c0b, c0c)
-        }
-#undef MLPX_FMA_ROW
-#undef MLPX_LOAD_B
     }
 }
+#undef MLPX_BLOCK

@@ -6,8 +6,11 @@ seed computes exactly what ``train_one`` (epoch by epoch) computes, so the
 results are bit-identical; only the Python round trip per epoch disappears.
 """
 
+import copy
+
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils import check_random_state
 
 from mlpx._core._multi_seed import train_seeds_epochs
 from mlpx._multilayer_perceptron import DivergenceError
@@ -38,14 +41,38 @@ def _lr_per_epoch(opt, n_epochs, n_samples):
     return lrs
 
 
-def train_compiled(starts, X, y, record_epochs, record_fn):
-    """Train every start for its estimator's max_iter epochs in one call.
+def _prepared_seeds(estimator, starts, X, y):
+    """One clone of `estimator` per start, each as ``_prepare_fit`` leaves it.
+
+    The data are validated once: every seed sees the same X and y, so the
+    state that validation sets (``classes_``, ``n_features_in_``, the label
+    binarizer...) is the same, and each further seed is a deep copy of the
+    first with its own ``random_state`` and initial parameters. Returns the
+    estimators and the validated X and 2-D targets.
+    """
+    seed0, theta0, _ = starts[0]
+    first = clone(estimator).set_params(random_state=seed0)
+    X_, Y, _, _ = first._prepare_fit(X, y, None, False, init_params=theta0)
+    ests = [first]
+    for seed, theta, _ in starts[1:]:
+        est = copy.deepcopy(first)
+        est.random_state = seed
+        est._random_state = check_random_state(seed)
+        est._initialize(Y, first._layer_units, first._params.dtype, theta)
+        ests.append(est)
+    return ests, X_, Y
+
+
+def train_compiled(estimator, starts, X, y, record_epochs, record_fn):
+    """Train one copy of `estimator` per start for max_iter epochs in one call.
 
     Parameters
     ----------
-    starts : list of (estimator, theta, random_state)
-        Unfitted clones (random_state set), their initial flat parameters and
-        the generator their epoch permutations are drawn from (as in fit).
+    estimator : MLPXClassifier or MLPXRegressor
+        The unfitted model (never fitted itself).
+    starts : list of (seed, theta, random_state)
+        Each copy's random_state, initial flat parameters and the generator
+        its epoch permutations are drawn from (as in fit).
     X, y : arrays
         Training data (validated).
     record_epochs : list of int
@@ -59,26 +86,19 @@ def train_compiled(starts, X, y, record_epochs, record_fn):
         The fitted estimators, with the state a per-seed ``fit`` leaves
         (loss_curve_, n_iter_, t_, optimizer state), minus early stopping.
     """
-    ests, _thetas, orders = [], [], []
-    prepared = None
-    n_epochs = starts[0][0].max_iter
-    for est, theta, rs in starts:
-        est = clone(est)  # never fit the caller's object
-        X_, Y, sw, _ = est._prepare_fit(X, y, None, False, init_params=theta)
-        prepared = prepared or (X_, Y)
-        n = Y.shape[0]
+    ests, X_, Y = _prepared_seeds(estimator, starts, X, y)
+    n_epochs, n, dtype = estimator.max_iter, Y.shape[0], ests[0]._params.dtype
+    orders = []
+    for _, _, rs in starts:
         idx = np.arange(n, dtype=np.intp)
         per_epoch = []
-        if est.shuffle:
+        if estimator.shuffle:
             for _ in range(n_epochs):
                 perm = np.arange(n)
                 rs.shuffle(perm)  # sklearn.utils.shuffle's draw, as fit makes it
                 idx = idx[perm]
                 per_epoch.append(idx)
         orders.append(per_epoch)
-        ests.append(est)
-    X_, Y = prepared
-    n, dtype = Y.shape[0], ests[0]._params.dtype
     K, P = len(ests), ests[0]._params.size
     params = np.stack([e._params for e in ests])
     opt = ests[0]._new_optimizer()

@@ -156,22 +156,22 @@ def _new_run():
                             "train_pred", "test_pred", "params")}
 
 
-def _start(task, units=None):
-    """The seed's unfitted clone, initial parameters and shuffling generator.
-
-    units: the network's layer sizes if already known (they are the same for
-    every seed of a study; finding them costs a label-binarizer fit).
-    """
-    est = clone(task.estimator).set_params(random_state=task.seed)
+def _start_state(task, units):
+    """The seed's initial parameters and shuffling generator (as its fit draws them)."""
     rs = np.random.RandomState(task.seed)
-    if units is None:
-        units = layer_units(est, task.X, task.y)
-    theta = initial_params(task.init, task.init_scale, task.seed, units, est.activation,
-                           task.X.dtype, random_state=rs)
+    theta = initial_params(task.init, task.init_scale, task.seed, units,
+                           task.estimator.activation, task.X.dtype, random_state=rs)
     if task.init != "default":
         # A given start draws nothing from the estimator's generator, so the
         # shuffles start from a fresh RandomState(seed), as in _fit(init_params=...).
         rs = np.random.RandomState(task.seed)
+    return theta, rs
+
+
+def _start(task):
+    """The seed's unfitted clone, initial parameters and shuffling generator."""
+    est = clone(task.estimator).set_params(random_state=task.seed)
+    theta, rs = _start_state(task, layer_units(est, task.X, task.y))
     return est, theta, rs
 
 
@@ -217,9 +217,12 @@ def run_compiled(tasks):
     """All tasks (one setup) in one compiled call; records as train_one does."""
     runs = [_new_run() for _ in tasks]
     epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
+    # One estimator and one data set: the layer sizes are found once (a
+    # label-binarizer fit), the data validated once (in train_compiled).
     units = layer_units(tasks[0].estimator, tasks[0].X, tasks[0].y)
     ests = train_compiled(
-        [_start(t, units) for t in tasks], tasks[0].X, tasks[0].y, epochs,
+        tasks[0].estimator, [(t.seed, *_start_state(t, units)) for t in tasks],
+        tasks[0].X, tasks[0].y, epochs,
         lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
     )
     for run, est in zip(runs, ests):
