@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from mlpx import _param_checks as pc
 from mlpx._core._epoch import DIVERGED, run_epoch
-from mlpx._core._forward_backward import forward, loss_gradient
+from mlpx._core._forward_backward import forward, forward_calls_blas, loss_gradient
 from mlpx._losses import mean_loss
 from mlpx._network import (
     ACTIVATION_CODES,
@@ -291,6 +291,10 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
         if flops < _SMALL_FORWARD_FLOPS:
             _FORWARD[params.dtype](params, sizes, hidden, output, X, out, 1, **csr)
+        elif not forward_calls_blas(sizes, n_samples, bool(csr)):
+            # only our own kernels run: no BLAS cap to set (about 35 us)
+            _FORWARD[params.dtype](params, sizes, hidden, output, X, out,
+                                   effective_n_threads(), **csr)
         else:
             with single_threaded_blas():
                 _FORWARD[params.dtype](params, sizes, hidden, output, X, out,

@@ -1,5 +1,6 @@
 """Thread counts for the engine, and the BLAS cap while OpenMP threads run."""
 
+import functools
 import os
 import threading
 from contextlib import contextmanager
@@ -20,6 +21,13 @@ _users = 0
 _limiter = None
 
 
+@functools.cache
+def _physical_cores():
+    # joblib reads the cgroup CPU quota files on every call (about 0.1 ms);
+    # the machine does not change while the process runs.
+    return cpu_count(only_physical_cores=True)
+
+
 def effective_n_threads():
     """Threads the engine may use.
 
@@ -28,7 +36,7 @@ def effective_n_threads():
     """
     n = omp_max_threads()
     if not os.environ.get("OMP_NUM_THREADS"):
-        n = min(n, cpu_count(only_physical_cores=True))
+        n = min(n, _physical_cores())
     return max(1, n)
 
 

@@ -19,6 +19,7 @@ cdef extern from "_small_gemm.h":
         char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
         intp lda, const float* B, intp ldb, float beta, float* C, intp ldc) noexcept nogil
     intp SMALL_GEMM_MAX_WORK "MLPX_SMALL_GEMM_MAX_WORK"
+    bint small_gemm_available "mlpx_small_gemm_available" () noexcept nogil
 
 
 cdef inline void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,

@@ -7,7 +7,7 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 
 from ._activations cimport mlpx_exp_nonpos_d, mlpx_exp_nonpos_s
-from ._blas cimport blas_gemm, gemm, small_gemm
+from ._blas cimport SMALL_GEMM_MAX_WORK, blas_gemm, gemm, small_gemm, small_gemm_available
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
@@ -16,6 +16,40 @@ from ._kernels cimport (
 )
 
 ctypedef Py_ssize_t intp
+
+
+cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil:
+    """Rows per chunk of forward(): CHUNK_FLOPS of work, 256 to 1024 rows."""
+    cdef double flops_row = 0
+    cdef intp rows
+    cdef int l
+    for l in range(net.n_layers):
+        flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
+    rows = <intp>(CHUNK_FLOPS / flops_row) + 1
+    return min(max(rows, 256), 1024, n)
+
+
+def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False):
+    """Whether forward() on n rows calls BLAS: a product too large for the
+    small-product kernels, or no such kernels on this CPU. Only then need BLAS
+    be capped at one thread around a multi-threaded forward pass."""
+    cdef Net net
+    cdef intp rows
+    cdef int l
+    cdef bint blas = False
+    if n == 0:
+        return False
+    if net_init(&net, &sizes[0], sizes.shape[0], 0, 0) != 0:
+        raise MemoryError()
+    rows = forward_chunk_rows(&net, n)
+    for l in range(net.n_layers):
+        if l == 0 and sparse:
+            continue  # the sparse first layer is our own loop
+        if (not small_gemm_available()
+                or rows * net.sizes[l] * net.sizes[l + 1] > SMALL_GEMM_MAX_WORK):
+            blas = True
+    net_free(&net)
+    return blas
 
 
 def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,

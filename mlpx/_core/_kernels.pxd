@@ -67,6 +67,10 @@ cdef extern from "_rows.h":
     void gather_rows_s "mlpx_gather_rows_s" (
         float* dst, const float* X, intp ldx, const intp* idx, intp m, intp nf,
         const float* Y, intp k) noexcept nogil
+    void column_sums_d "mlpx_column_sums_d" (const double* D, intp m, intp n,
+                                             double* out) noexcept nogil
+    void column_sums_s "mlpx_column_sums_s" (const float* D, intp m, intp n,
+                                             float* out) noexcept nogil
 
 
 cdef struct Net:
@@ -510,11 +514,10 @@ cdef inline double task_gradient(
                    n, a, inv, u, &sq, &chk)
     if plan.task_bias[t]:
         gb = grad + net.b_off[l]
-        for j in range(fo):
-            gb[j] = 0
-        for i in range(m):
-            for j in range(fo):
-                gb[j] += D[i * fo + j]
+        if floating is float:
+            column_sums_s(D, m, fo, gb)
+        else:
+            column_sums_d(D, m, fo, gb)
         for j in range(fo):
             gb[j] = gb[j] / inv
         if u.kind != NO_UPDATE:

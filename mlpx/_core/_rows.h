@@ -1,4 +1,5 @@
-/* Gather of a mini-batch's rows into a contiguous buffer.
+/* Row-block helpers of the engine: the gather of a mini-batch's rows into a
+ * contiguous buffer, and the column sums of a block (the bias gradients).
  *
  * The rows come in the epoch's shuffled order, so the hardware prefetcher
  * cannot guess the next one; when X does not fit in L2 (digits in float64:
@@ -35,4 +36,32 @@ static inline void mlpx_gather_rows_##S(T* dst, const T* X, ptrdiff_t ldx,      
 }
 MLPX_DEFINE_GATHER(double, d)
 MLPX_DEFINE_GATHER(float, s)
+
+/* out[j] = sum_i D[i * n + j], each column summed in row order (as NumPy's
+ * sum over axis 0 of a C-ordered array). Sixteen columns at a time are kept
+ * in local accumulators: summed in place in out, every add waited on the
+ * store of the one before (for a 200-row block of one column, 200 chained
+ * store-to-load round trips). */
+#define MLPX_DEFINE_COLUMN_SUMS(T, S)                                                \
+static inline void mlpx_column_sums_##S(const T* D, ptrdiff_t m, ptrdiff_t n,        \
+                                        T* out) {                                    \
+    enum { W = 16 };                                                                 \
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += W) {                                        \
+        const ptrdiff_t w = n - j0 < W ? n - j0 : W;                                 \
+        T acc[W] = {0};                                                              \
+        if (w == W) {                                                                \
+            for (ptrdiff_t i = 0; i < m; i++)                                        \
+                for (int j = 0; j < W; j++)  /* a fixed width: registers */          \
+                    acc[j] += D[i * n + j0 + j];                                     \
+        } else {                                                                     \
+            for (ptrdiff_t i = 0; i < m; i++)                                        \
+                for (ptrdiff_t j = 0; j < w; j++)                                    \
+                    acc[j] += D[i * n + j0 + j];                                     \
+        }                                                                            \
+        for (ptrdiff_t j = 0; j < w; j++)                                            \
+            out[j0 + j] = acc[j];                                                    \
+    }                                                                                \
+}
+MLPX_DEFINE_COLUMN_SUMS(double, d)
+MLPX_DEFINE_COLUMN_SUMS(float, s)
 #endif

@@ -213,7 +213,12 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
 MLPX_DEFINE_SMALL_GEMM(double, d, 4)
 MLPX_DEFINE_SMALL_GEMM(float, s, 8)
 
+static inline int mlpx_small_gemm_available(void) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
 #else  /* BLAS does every product */
+static inline int mlpx_small_gemm_available(void) { return 0; }
 static inline int mlpx_small_gemm_d(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
                                     ptrdiff_t k, double alpha, const double* A,
                                     ptrdiff_t lda, const double* B, ptrdiff_t ldb,
