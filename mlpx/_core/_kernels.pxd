@@ -480,7 +480,7 @@ cdef inline double task_gradient(
     """Region-2 work of task t; return the sum of squares of its weights (before the step)."""
     cdef int l = plan.task_layer[t]
     cdef intp i0 = plan.task_i0[t], i1 = plan.task_i1[t]
-    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], j, i, n
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], j, n
     cdef const floating* inp
     cdef intp ld_in
     cdef const floating* D = deltas + plan.cap * net.cum_w[l]
