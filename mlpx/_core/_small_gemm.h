@@ -139,8 +139,9 @@ MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
  * operands in C order. Return 0, or -1 if the CPU lacks AVX2/FMA or scratch
  * memory ran out (the caller then uses BLAS). The tiles run over all
  * columns: three-vector tiles (12 accumulators: as many as AVX2's 16
- * registers allow), then one tile of 1-3 vectors for the rest, its last
- * vector masked (10 columns of doubles: one 12-wide pass, A read once). */
+ * registers allow), then one tile of 1-3 vectors for the rest, read from a
+ * zero-padded copy of B's last columns and stored with a lane mask (10
+ * columns of doubles: one 12-wide pass, A read once). */
 #define MLPX_STACK 4096 /* elements of scratch kept on the stack (16-32 KB) */
 #define MLPX_DEFINE_SMALL_GEMM(T, S, VL)                                             \
 static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,    \
@@ -150,7 +151,7 @@ static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha
     const ptrdiff_t n3 = n / (3 * VL) * (3 * VL), rest = n - n3;                     \
     if (n3 > 0)                                                                      \
         mlpx_tile_##S##3(m, n3, k, alpha, A, rsa, csa, B, ldb, beta, C, rsc, csc,    \
-                         pad);                                               \
+                         pad);                                                       \
     if (rest > 2 * VL)                                                               \
         mlpx_tile_##S##3(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
                          C + n3 * csc, rsc, csc, pad);                               \
