@@ -80,3 +80,68 @@ def test_shape_mismatch_is_an_error():
     A = np.ones((3, 4))
     with pytest.raises(ValueError, match="do not match"):
         _gemm("N", "N", 1.0, A, np.ones((5, 2)), 0.0, np.zeros((3, 2)))
+
+
+def _plain_then_epilogue(tb, A, B, bias, Z, epilogue):
+    """The separate passes the fused store replaces: product, + bias, then ReLU or ReLU'."""
+    C = np.empty((A.shape[0], B.shape[0] if tb == "T" else B.shape[1]), A.dtype)
+    _run_small("N", tb, 1.0, A, B, 0.0, C)
+    if bias is not None:
+        C = C + bias
+    if epilogue == "relu":
+        C = np.where(C > 0, C, 0).astype(A.dtype)
+    elif epilogue == "relu_grad":
+        C = np.where(Z != 0, C, 0).astype(A.dtype)
+    return C
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("tb", ["N", "T"])
+@pytest.mark.parametrize(
+    "m,n,k",
+    # full and partial column blocks, 4-row tiles with 1-3 rows left, one column
+    [(200, 10, 64), (7, 10, 10), (5, 24, 3), (6, 13, 9), (9, 1, 20), (1, 50, 10),
+     (200, 50, 10), (33, 17, 1)],
+)
+@pytest.mark.parametrize("epilogue,with_bias", [("none", True), ("relu", True),
+                                                ("relu", False), ("relu_grad", False)])
+def test_fused_epilogue_equals_separate_passes(dtype, tb, m, n, k, epilogue, with_bias):
+    from mlpx._core._forward_backward import _gemm_epilogue
+
+    rng = np.random.default_rng(m * 100 + n + k)
+    A, B, _ = _operands(rng, dtype, "N", tb, m, n, k)
+    bias = rng.standard_normal(n).astype(dtype) if with_bias else None
+    # the ReLU output of the layer: zeros where the unit was off
+    Z = np.maximum(rng.standard_normal((m, n)), 0).astype(dtype)
+    C = np.full((m, n), np.nan, dtype)
+    if not HAVE_AVX2:
+        pytest.skip("the small-product kernels need a CPU with AVX2 and FMA")
+    assert _gemm_epilogue(tb, A, B, C, bias, Z, epilogue)
+    expected = _plain_then_epilogue(tb, A, B, bias, Z, epilogue)
+    # the same operations on the same values: equal to the bit
+    np.testing.assert_array_equal(C, expected)
+    if epilogue == "relu":
+        assert (C >= 0).all() and (C == 0).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_relu_maps_nan_to_zero_as_the_separate_pass(dtype):
+    from mlpx._core._forward_backward import _gemm_epilogue
+
+    A = np.ones((6, 3), dtype)
+    A[2, 1] = np.nan
+    B = np.ones((3, 10), dtype)
+    C = np.empty((6, 10), dtype)
+    if not HAVE_AVX2:
+        pytest.skip("the small-product kernels need a CPU with AVX2 and FMA")
+    assert _gemm_epilogue("N", A, B, C, np.zeros(10, dtype), None, "relu")
+    assert (C[2] == 0).all() and (np.delete(C, 2, axis=0) == 3).all()
+
+
+def test_fused_epilogue_declines_products_above_the_small_size():
+    from mlpx._core._forward_backward import _gemm_epilogue
+
+    A, B = np.ones((200, 784)), np.ones((784, 100))
+    C = np.full((200, 100), -1.0)
+    assert not _gemm_epilogue("N", A, B, C, np.zeros(100), None, "relu")
+    assert (C == -1).all()  # nothing written: the caller runs BLAS and its own passes

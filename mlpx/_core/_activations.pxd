@@ -49,7 +49,7 @@ cdef inline void bias_activation(floating* z, intp m, intp n, const floating* b,
     """In place z[i, j] = act(z[i, j] + b[j]) for a row-major m x n block."""
     cdef intp i, j
     cdef floating* row
-    cdef floating v, mx, s
+    cdef floating v
     for i in range(m):
         row = z + i * n
         if act == IDENTITY:
@@ -75,27 +75,38 @@ cdef inline void bias_activation(floating* z, intp m, intp n, const floating* b,
         elif act == EXP:
             for j in range(n):
                 row[j] = <floating>exp(row[j] + b[j])
-        elif act == SOFTMAX:
-            mx = row[0] + b[0]
+    if act == SOFTMAX:
+        softmax_rows(z, m, n, b)
+
+
+cdef inline void softmax_rows(floating* z, intp m, intp n, const floating* b) noexcept nogil:
+    """In place softmax of each row of z + b (b: NULL when the bias is already added)."""
+    cdef intp i, j
+    cdef floating* row
+    cdef floating mx, s
+    for i in range(m):
+        row = z + i * n
+        if b != NULL:
             for j in range(n):
                 row[j] = row[j] + b[j]
-                if row[j] > mx:
-                    mx = row[j]
-            for j in range(n):
-                row[j] = row[j] - mx
-    if act == SOFTMAX:
-        # the exponentials of the whole block in one vectorised pass
-        if floating is float:
-            mlpx_exp_nonpos_s(z, m * n)
-        else:
-            mlpx_exp_nonpos_d(z, m * n)
-        for i in range(m):
-            row = z + i * n
-            s = 0
-            for j in range(n):
-                s = s + row[j]
-            for j in range(n):
-                row[j] = row[j] / s
+        mx = row[0]
+        for j in range(n):
+            if row[j] > mx:
+                mx = row[j]
+        for j in range(n):
+            row[j] = row[j] - mx
+    # the exponentials of the whole block in one vectorised pass
+    if floating is float:
+        mlpx_exp_nonpos_s(z, m * n)
+    else:
+        mlpx_exp_nonpos_d(z, m * n)
+    for i in range(m):
+        row = z + i * n
+        s = 0
+        for j in range(n):
+            s = s + row[j]
+        for j in range(n):
+            row[j] = row[j] / s
 
 
 cdef inline void activation_derivative(floating* d, const floating* z, intp count,

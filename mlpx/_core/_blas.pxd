@@ -18,7 +18,18 @@ cdef extern from "_small_gemm.h":
     int small_gemm_s "mlpx_small_gemm_s" (
         char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
         intp lda, const float* B, intp ldb, float beta, float* C, intp ldc) noexcept nogil
+    int gemm_epi_d "mlpx_gemm_epi_d" (
+        char ta, char tb, intp m, intp n, intp k, double alpha, const double* A,
+        intp lda, const double* B, intp ldb, double beta, double* C, intp ldc,
+        const double* bias, const double* Z, intp ldz, int epi) noexcept nogil
+    int gemm_epi_s "mlpx_gemm_epi_s" (
+        char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
+        intp lda, const float* B, intp ldb, float beta, float* C, intp ldc,
+        const float* bias, const float* Z, intp ldz, int epi) noexcept nogil
     intp SMALL_GEMM_MAX_WORK "MLPX_SMALL_GEMM_MAX_WORK"
+    int EPI_NONE "MLPX_EPI_NONE"
+    int EPI_RELU "MLPX_EPI_RELU"
+    int EPI_RELU_GRAD "MLPX_EPI_RELU_GRAD"
     bint small_gemm_available "mlpx_small_gemm_available" () noexcept nogil
 
 
@@ -47,6 +58,22 @@ cdef inline int small_gemm(char ta, char tb, intp m, intp n, intp k, floating al
     if floating is float:
         return small_gemm_s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
     return small_gemm_d(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+
+
+cdef inline int small_gemm_epilogue(
+    char tb, intp m, intp n, intp k, const floating* A, intp lda, const floating* B,
+    intp ldb, floating* C, intp ldc, const floating* bias, const floating* Z, intp ldz,
+    int epi,
+) noexcept nogil:
+    """C = A @ op(B) (+ bias along the rows) with the epilogue epi (EPI_*) applied
+    in the store, by the small-product kernels. Return -1, writing nothing, when
+    the product is too large for them or they cannot run here: the caller then
+    runs gemm and the epilogue as passes of their own."""
+    if m * n * k > SMALL_GEMM_MAX_WORK:
+        return -1
+    if floating is float:
+        return gemm_epi_s(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
+    return gemm_epi_d(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
 
 
 cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,

@@ -7,7 +7,10 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 
 from ._activations cimport mlpx_exp_nonpos_d, mlpx_exp_nonpos_s
-from ._blas cimport SMALL_GEMM_MAX_WORK, blas_gemm, gemm, small_gemm, small_gemm_available
+from ._blas cimport (
+    EPI_NONE, EPI_RELU, EPI_RELU_GRAD, SMALL_GEMM_MAX_WORK, blas_gemm, gemm, small_gemm,
+    small_gemm_available, small_gemm_epilogue,
+)
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
@@ -191,6 +194,33 @@ def _gemm(str trans_a, str trans_b, double alpha_, const floating[:, ::1] A,
         else:
             gemm(ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1], &B[0, 0],
                  B.shape[1], beta, &C[0, 0], n)
+    return status == 0
+
+
+def _gemm_epilogue(str trans_b, const floating[:, ::1] A, const floating[:, ::1] B,
+                   floating[:, ::1] C, const floating[::1] bias=None,
+                   const floating[:, ::1] Z=None, str epilogue="none"):
+    """C = A op(B) (+ bias) with the epilogue 'none', 'relu' (max(., 0)) or
+    'relu_grad' (0 where Z == 0) applied in the small kernels' store (for
+    tests). Return False if the kernels did not run (no AVX2/FMA, too large)."""
+    cdef char tb = ord(trans_b)
+    cdef intp m = C.shape[0], n = C.shape[1], k = A.shape[1]
+    if (A.shape[0] != m or (B.shape[1] if tb == c'T' else B.shape[0]) != k
+            or (B.shape[0] if tb == c'T' else B.shape[1]) != n):
+        raise ValueError("shapes of A, B and C do not match")
+    if m == 0 or n == 0 or k == 0:
+        raise ValueError("empty matrices are not supported here")
+    if bias is not None and bias.shape[0] != n:
+        raise ValueError("bias must have one value per column of C")
+    cdef int epi = {"none": EPI_NONE, "relu": EPI_RELU, "relu_grad": EPI_RELU_GRAD}[epilogue]
+    if epi == EPI_RELU_GRAD and (Z is None or Z.shape[0] != m or Z.shape[1] != n):
+        raise ValueError("relu_grad needs Z of C's shape")
+    cdef const floating* b = &bias[0] if bias is not None else NULL
+    cdef const floating* z = &Z[0, 0] if Z is not None else NULL
+    cdef int status
+    with nogil:
+        status = small_gemm_epilogue(tb, m, n, k, &A[0, 0], A.shape[1], &B[0, 0],
+                                     B.shape[1], &C[0, 0], n, b, z, n, epi)
     return status == 0
 
 

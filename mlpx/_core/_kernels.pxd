@@ -26,8 +26,11 @@ from cython.parallel cimport prange
 from libc.math cimport cos, isfinite, log, pow, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 
-from ._activations cimport activation_derivative, bias_activation, output_loss_and_delta
-from ._blas cimport gemm
+from ._activations cimport (
+    IDENTITY, RELU, SOFTMAX, activation_derivative, bias_activation, output_loss_and_delta,
+    softmax_rows,
+)
+from ._blas cimport EPI_NONE, EPI_RELU, EPI_RELU_GRAD, gemm, small_gemm_epilogue
 
 ctypedef Py_ssize_t intp
 
@@ -276,6 +279,7 @@ cdef inline void forward_rows(
     cdef int L = net.n_layers, l, act
     cdef intp fi, fo, ld_in = ldx
     cdef const floating* inp = x
+    cdef const floating* b
     cdef floating* out
     for l in range(L):
         fi = net.sizes[l]
@@ -284,13 +288,22 @@ cdef inline void forward_rows(
             out = out_last
         else:
             out = acts + cap * net.cum_w[l] + r0 * fo
-        if l == 0 and sp != NULL:
-            sparse_times_dense(sp, idx, row0, m, params + net.w_off[0], fo, out)
-        else:
-            gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
-                 params + net.w_off[l], fo, <floating>0, out, fo)
         act = net.out_act if l == L - 1 else net.hidden_act
-        bias_activation(out, m, fo, params + net.b_off[l], act)
+        b = params + net.b_off[l]
+        # small products add the bias (and ReLU) as they store their rows
+        if ((l > 0 or sp == NULL) and (act == IDENTITY or act == RELU or act == SOFTMAX)
+                and small_gemm_epilogue(c'N', m, fo, fi, inp, ld_in, params + net.w_off[l],
+                                        fo, out, fo, b, <floating*>NULL, 0,
+                                        EPI_RELU if act == RELU else EPI_NONE) == 0):
+            if act == SOFTMAX:
+                softmax_rows(out, m, fo, <floating*>NULL)
+        else:
+            if l == 0 and sp != NULL:
+                sparse_times_dense(sp, idx, row0, m, params + net.w_off[0], fo, out)
+            else:
+                gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
+                     params + net.w_off[l], fo, <floating>0, out, fo)
+            bias_activation(out, m, fo, b, act)
         inp = out
         ld_in = fo
 
@@ -315,6 +328,8 @@ cdef inline double chunk_forward_backward(
     cdef int L = net.n_layers, l
     cdef intp nf = net.sizes[0], fi, fo
     cdef const floating* x0
+    cdef floating* d
+    cdef const floating* z
     cdef double loss
     if sp != NULL:
         x0 = NULL
@@ -337,13 +352,16 @@ cdef inline double chunk_forward_backward(
     for l in range(L - 1, 0, -1):
         fi = net.sizes[l]
         fo = net.sizes[l + 1]
-        gemm(c'N', c'T', m, fi, fo, <floating>1,
-             deltas + cap * net.cum_w[l] + r0 * fo, fo,
-             params + net.w_off[l], fo, <floating>0,
-             deltas + cap * net.cum_w[l - 1] + r0 * fi, fi)
-        activation_derivative(deltas + cap * net.cum_w[l - 1] + r0 * fi,
-                              acts + cap * net.cum_w[l - 1] + r0 * fi,
-                              m * fi, net.hidden_act)
+        d = deltas + cap * net.cum_w[l - 1] + r0 * fi
+        z = acts + cap * net.cum_w[l - 1] + r0 * fi
+        if (net.hidden_act != RELU
+                or small_gemm_epilogue(c'T', m, fi, fo, deltas + cap * net.cum_w[l] + r0 * fo,
+                                       fo, params + net.w_off[l], fo, d, fi,
+                                       <floating*>NULL, z, fi, EPI_RELU_GRAD) != 0):
+            gemm(c'N', c'T', m, fi, fo, <floating>1,
+                 deltas + cap * net.cum_w[l] + r0 * fo, fo,
+                 params + net.w_off[l], fo, <floating>0, d, fi)
+            activation_derivative(d, z, m * fi, net.hidden_act)
     return loss
 
 

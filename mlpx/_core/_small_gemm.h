@@ -23,6 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Epilogues applied to C in the store (see _small_gemm_tile.h) */
+#define MLPX_EPI_NONE 0
+#define MLPX_EPI_RELU 1       /* C = max(C + bias, 0) */
+#define MLPX_EPI_RELU_GRAD 2  /* C = C where Z != 0, else 0 */
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) \
     && !defined(MLPX_NO_SMALL_GEMM)
 #include <immintrin.h>
@@ -136,8 +141,10 @@ MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
 #undef MLPX_AVX2
 
 /* Row-major C (m x n) = alpha op(A) op(B) + beta C, as BLAS gemm with the
- * operands in C order. Return 0, or -1 if the CPU lacks AVX2/FMA or scratch
- * memory ran out (the caller then uses BLAS). The tiles run over all
+ * operands in C order, then the epilogue (a bias added along C's rows,
+ * MLPX_EPI_*) if asked. Return 0, or -1 if the CPU lacks AVX2/FMA, scratch
+ * memory ran out or an epilogue was asked of a transposed product (the caller
+ * then uses BLAS and applies the epilogue itself). The tiles run over all
  * columns: three-vector tiles (12 accumulators: as many as AVX2's 16
  * registers allow), then one tile of 1-3 vectors for the rest, read from a
  * zero-padded copy of B's last columns and stored with a lane mask (10
@@ -147,25 +154,30 @@ MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
 static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,    \
                                   const T* A, ptrdiff_t rsa, ptrdiff_t csa,          \
                                   const T* B, ptrdiff_t ldb, T beta,                 \
-                                  T* C, ptrdiff_t rsc, ptrdiff_t csc, T* pad) {      \
+                                  T* C, ptrdiff_t rsc, ptrdiff_t csc, T* pad,        \
+                                  const T* bias, const T* Z, ptrdiff_t rsz,          \
+                                  int epi) {                                         \
     const ptrdiff_t n3 = n / (3 * VL) * (3 * VL), rest = n - n3;                     \
     if (n3 > 0)                                                                      \
         mlpx_tile_##S##3(m, n3, k, alpha, A, rsa, csa, B, ldb, beta, C, rsc, csc,    \
-                         pad);                                                       \
+                         pad, bias, Z, rsz, epi);                                    \
+    const T* br = bias ? bias + n3 : NULL;                                           \
+    const T* zr = Z ? Z + n3 : NULL;                                                 \
     if (rest > 2 * VL)                                                               \
         mlpx_tile_##S##3(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
-                         C + n3 * csc, rsc, csc, pad);                               \
+                         C + n3 * csc, rsc, csc, pad, br, zr, rsz, epi);             \
     else if (rest > VL)                                                              \
         mlpx_tile_##S##2(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
-                         C + n3 * csc, rsc, csc, pad);                               \
+                         C + n3 * csc, rsc, csc, pad, br, zr, rsz, epi);             \
     else if (rest > 0)                                                               \
         mlpx_tile_##S##1(m, rest, k, alpha, A, rsa, csa, B + n3, ldb, beta,          \
-                         C + n3 * csc, rsc, csc, pad);                               \
+                         C + n3 * csc, rsc, csc, pad, br, zr, rsz, epi);             \
 }                                                                                    \
-static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,    \
-                                      ptrdiff_t k, T alpha, const T* A,              \
-                                      ptrdiff_t lda, const T* B, ptrdiff_t ldb,      \
-                                      T beta, T* C, ptrdiff_t ldc) {                 \
+static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,      \
+                                    ptrdiff_t k, T alpha, const T* A,                \
+                                    ptrdiff_t lda, const T* B, ptrdiff_t ldb,        \
+                                    T beta, T* C, ptrdiff_t ldc, const T* bias,      \
+                                    const T* Z, ptrdiff_t ldz, int epi) {            \
     if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))          \
         return -1;                                                                   \
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';              \
@@ -174,9 +186,20 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
        (measured: 64x10 gradient blocks 27-35 GFLOP/s direct, 22 transposed) */     \
     const int one_tile = n > VL && n <= 3 * VL;                                      \
     const int transposed = at && (bt || (m > n && !one_tile));                       \
+    const int has_epi = bias != NULL || epi != MLPX_EPI_NONE;                        \
+    if (has_epi && transposed)                                                       \
+        return -1;  /* the epilogue needs C's rows along the vectors */              \
     if (n == 1 && !at && (bt || ldb == 1)) {                                         \
         /* op(B) is one contiguous column */                                         \
         mlpx_dots_##S(m, k, alpha, A, lda, B, beta, C, ldc);                         \
+        if (has_epi)                                                                 \
+            for (ptrdiff_t i = 0; i < m; i++) {                                      \
+                T v = C[i * ldc];                                                    \
+                if (bias != NULL) v += bias[0];                                      \
+                if (epi == MLPX_EPI_RELU) v = v > 0 ? v : (T)0;                      \
+                else if (epi == MLPX_EPI_RELU_GRAD) v = Z[i * ldz] != 0 ? v : (T)0;  \
+                C[i * ldc] = v;                                                      \
+            }                                                                        \
         return 0;                                                                    \
     }                                                                                \
     /* scratch: the zero-padded last column block, and B^T copied with its rows  \
@@ -190,7 +213,7 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
     if (transposed) {                                                                \
         /* C^T (n x m) = op(B)^T (n x k) A (k x m, rows of length lda) */            \
         mlpx_tiles_##S(n, m, k, alpha, B, bt ? ldb : 1, bt ? 1 : ldb, A, lda, beta,  \
-                       C, 1, ldc, buf);                                              \
+                       C, 1, ldc, buf, NULL, NULL, 0, MLPX_EPI_NONE);                \
     } else {                                                                         \
         const T* Bn = B;                                                             \
         ptrdiff_t ldbn = ldb;                                                        \
@@ -203,11 +226,18 @@ static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n
             ldbn = n;                                                                \
         }                                                                            \
         mlpx_tiles_##S(m, n, k, alpha, A, at ? 1 : lda, at ? lda : 1, Bn, ldbn, beta, \
-                       C, ldc, 1, buf);                                              \
+                       C, ldc, 1, buf, bias, Z, ldz, epi);                           \
     }                                                                                \
     if (buf != stack)                                                                \
         free(buf);                                                                   \
     return 0;                                                                        \
+}                                                                                    \
+static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,    \
+                                      ptrdiff_t k, T alpha, const T* A,              \
+                                      ptrdiff_t lda, const T* B, ptrdiff_t ldb,      \
+                                      T beta, T* C, ptrdiff_t ldc) {                 \
+    return mlpx_gemm_epi_##S(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,   \
+                             NULL, NULL, 0, MLPX_EPI_NONE);                          \
 }
 
 /* VL: elements in a 32-byte vector */
@@ -220,6 +250,22 @@ static inline int mlpx_small_gemm_available(void) {
 
 #else  /* BLAS does every product */
 static inline int mlpx_small_gemm_available(void) { return 0; }
+static inline int mlpx_gemm_epi_d(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
+                                  ptrdiff_t k, double alpha, const double* A,
+                                  ptrdiff_t lda, const double* B, ptrdiff_t ldb,
+                                  double beta, double* C, ptrdiff_t ldc,
+                                  const double* bias, const double* Z, ptrdiff_t ldz,
+                                  int epi) {
+    return -1;
+}
+static inline int mlpx_gemm_epi_s(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
+                                  ptrdiff_t k, float alpha, const float* A,
+                                  ptrdiff_t lda, const float* B, ptrdiff_t ldb,
+                                  float beta, float* C, ptrdiff_t ldc,
+                                  const float* bias, const float* Z, ptrdiff_t ldz,
+                                  int epi) {
+    return -1;
+}
 static inline int mlpx_small_gemm_d(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
                                     ptrdiff_t k, double alpha, const double* A,
                                     ptrdiff_t lda, const double* B, ptrdiff_t ldb,

@@ -16,7 +16,14 @@
  * each of its rows of C is stored with a lane mask.
  * beta == 0 means C is only written (it may hold NaN). Every element of C is
  * the same chain of multiply-adds, in the order of p, whichever path computes
- * it, so results do not depend on the tile an element falls in. */
+ * it, so results do not depend on the tile an element falls in.
+ *
+ * An epilogue may follow in the store, where the row is still in registers
+ * (C's columns contiguous, csc == 1, only): bias[j] is added if bias is not
+ * NULL, then epi = MLPX_EPI_RELU keeps v where v > 0 (else +0, NaN too, as
+ * the separate ReLU pass does) and MLPX_EPI_RELU_GRAD keeps v where Z[i, j]
+ * != 0 (Z: the layer's ReLU output, row stride rsz). Each is the operation the
+ * separate pass would apply to the stored value, so results are unchanged. */
 #define MLPX_CAT_(a, b) a##b
 #define MLPX_CAT(a, b) MLPX_CAT_(a, b)
 #define MLPX_BLOCK MLPX_CAT(MLPX_NAME, _block)
@@ -26,7 +33,8 @@
 MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
     ptrdiff_t m, ptrdiff_t k, MLPX_T alpha, const MLPX_T* A, ptrdiff_t rsa,
     ptrdiff_t csa, const MLPX_T* Bj, ptrdiff_t ldb, MLPX_T beta, MLPX_T* Cj,
-    ptrdiff_t rsc, ptrdiff_t csc, ptrdiff_t nb, const int partial, MLPX_MASK mask)
+    ptrdiff_t rsc, ptrdiff_t csc, ptrdiff_t nb, const int partial, MLPX_MASK mask,
+    const MLPX_T* biasj, const MLPX_T* Zj, ptrdiff_t rsz, int epi)
 {
     enum { VL = sizeof(MLPX_V) / sizeof(MLPX_T), LAST = MLPX_NV - 1 };
 #define MLPX_LOAD_VEC(v, idx) memcpy(&v, bp + (idx) * VL, sizeof(v));
@@ -46,10 +54,30 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
 #else
 #define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; }
 #endif
-/* one vector of C's row: alpha v (+ beta C), masked if it is the last of a partial block */
-#define MLPX_STORE_VEC(c, v, idx)                                                \
+/* the vector idx of row z of an epilogue operand (bias, Z), lanes past the
+   last column read as zeros */
+#define MLPX_EPI_LOAD(x, z, idx)                                                 \
+    if (partial && (idx) == LAST) x = MLPX_MLOAD((z) + (idx) * VL, mask);        \
+    else memcpy(&x, (z) + (idx) * VL, sizeof(x));
+/* one vector of C's row i: alpha v (+ beta C) and the epilogue, masked if it
+   is the last of a partial block */
+#define MLPX_STORE_VEC(c, v, idx, i)                                             \
     if ((idx) < MLPX_NV) {                                                       \
         MLPX_V r = alpha * (v);                                                  \
+        if (biasj != NULL) {                                                     \
+            MLPX_V bv;                                                           \
+            MLPX_EPI_LOAD(bv, biasj, idx)                                        \
+            r += bv;                                                             \
+        }                                                                        \
+        if (epi == MLPX_EPI_RELU) {                                              \
+            const MLPX_V zero = {0};                                             \
+            r = (MLPX_V)((MLPX_MASK)(r > zero) & (MLPX_MASK)r);                  \
+        } else if (epi == MLPX_EPI_RELU_GRAD) {                                  \
+            const MLPX_V zero = {0};                                             \
+            MLPX_V zv;                                                           \
+            MLPX_EPI_LOAD(zv, Zj + (i) * rsz, idx)                               \
+            r = (MLPX_V)((MLPX_MASK)(zv != zero) & (MLPX_MASK)r);                \
+        }                                                                        \
         if (partial && (idx) == LAST) {                                          \
             if (beta != 0) r += beta * MLPX_MLOAD((c) + (idx) * VL, mask);       \
             MLPX_MSTORE((c) + (idx) * VL, mask, r);                              \
@@ -67,9 +95,9 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
     {                                                                            \
         MLPX_T* c = Cj + (i) * rsc;                                              \
         if (csc == 1) {                                                          \
-            MLPX_STORE_VEC(c, va, 0)                                             \
-            MLPX_STORE_VEC(c, vb, 1)                                             \
-            MLPX_STORE_VEC(c, vc, 2)                                             \
+            MLPX_STORE_VEC(c, va, 0, i)                                          \
+            MLPX_STORE_VEC(c, vb, 1, i)                                          \
+            MLPX_STORE_VEC(c, vc, 2, i)                                          \
         } else                                                                   \
         for (ptrdiff_t jj = 0; jj < nb; jj++) {                                  \
             const MLPX_T v = jj < VL ? (va)[jj]                                  \
@@ -113,6 +141,7 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
         MLPX_STORE_ROW(i0, c0a, c0b, c0c)
     }
 #undef MLPX_LOAD_VEC
+#undef MLPX_EPI_LOAD
 #undef MLPX_LOAD_B
 #undef MLPX_FMA_ROW
 #undef MLPX_STORE_VEC
@@ -123,7 +152,8 @@ MLPX_ATTR static void MLPX_NAME(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, MLPX_T alpha,
     const MLPX_T* A, ptrdiff_t rsa, ptrdiff_t csa,
     const MLPX_T* B, ptrdiff_t ldb, MLPX_T beta,
-    MLPX_T* C, ptrdiff_t rsc, ptrdiff_t csc, MLPX_T* pad)
+    MLPX_T* C, ptrdiff_t rsc, ptrdiff_t csc, MLPX_T* pad,
+    const MLPX_T* bias, const MLPX_T* Z, ptrdiff_t rsz, int epi)
 {
     enum { VL = sizeof(MLPX_V) / sizeof(MLPX_T), NR = MLPX_NV * VL };
     MLPX_MASK lane;
@@ -133,7 +163,8 @@ MLPX_ATTR static void MLPX_NAME(
         const ptrdiff_t nb = n - j0 < NR ? n - j0 : NR;
         if (nb == NR) {
             MLPX_BLOCK(m, k, alpha, A, rsa, csa, B + j0, ldb, beta, C + j0 * csc, rsc,
-                       csc, nb, 0, lane);
+                       csc, nb, 0, lane, bias ? bias + j0 : NULL, Z ? Z + j0 : NULL, rsz,
+                       epi);
         } else {
             /* lanes of the last vector that hold columns of C */
             MLPX_MASK width;
@@ -144,7 +175,8 @@ MLPX_ATTR static void MLPX_NAME(
                 for (ptrdiff_t jj = 0; jj < NR; jj++)
                     pad[p * NR + jj] = jj < nb ? B[p * ldb + j0 + jj] : (MLPX_T)0;
             MLPX_BLOCK(m, k, alpha, A, rsa, csa, pad, NR, beta, C + j0 * csc, rsc,
-                       csc, nb, 1, mask);
+                       csc, nb, 1, mask, bias ? bias + j0 : NULL, Z ? Z + j0 : NULL, rsz,
+                       epi);
         }
     }
 }
