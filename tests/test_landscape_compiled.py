@@ -104,3 +104,21 @@ def test_compiled_seeds_have_the_fitted_state_of_a_per_seed_fit(digits):
         assert getattr(a, name) is not getattr(b, name), name
     a.partial_fit(X, y)  # continuing one seed leaves the other untouched
     assert _same(b._params, refs[1]._params) and b.loss_curve_ == refs[1].loss_curve_
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 200, 1797, 70001])
+def test_compiled_epoch_orders_are_the_fits_shuffles(n):
+    from mlpx._core._multi_seed import _epoch_orders
+
+    ours, theirs = np.random.RandomState(n), np.random.RandomState(n)
+    theirs.random_sample(3)  # a generator part-way through its stream, as after init
+    ours.random_sample(3)
+    got = _epoch_orders(ours, n, 4)
+    order = np.arange(n)
+    for e in range(4):
+        perm = np.arange(n)
+        theirs.shuffle(perm)
+        order = order[perm]
+        np.testing.assert_array_equal(got[e], order)
+    # both generators were advanced by exactly the same draws
+    assert ours.randint(2**31) == theirs.randint(2**31)

@@ -28,6 +28,8 @@ cdef extern from *:
 cdef extern from "_vexp.h":
     void mlpx_exp_nonpos_d(double* x, intp n) noexcept nogil
     void mlpx_exp_nonpos_s(float* x, intp n) noexcept nogil
+    void mlpx_softmax_rows_d(double* z, intp m, intp n) noexcept nogil
+    void mlpx_softmax_rows_s(float* z, intp m, intp n) noexcept nogil
 
 
 cdef inline floating logistic(floating x) noexcept nogil:
@@ -83,30 +85,15 @@ cdef inline void softmax_rows(floating* z, intp m, intp n, const floating* b) no
     """In place softmax of each row of z + b (b: NULL when the bias is already added)."""
     cdef intp i, j
     cdef floating* row
-    cdef floating mx, s
-    for i in range(m):
-        row = z + i * n
-        if b != NULL:
+    if b != NULL:
+        for i in range(m):
+            row = z + i * n
             for j in range(n):
                 row[j] = row[j] + b[j]
-        mx = row[0]
-        for j in range(n):
-            if row[j] > mx:
-                mx = row[j]
-        for j in range(n):
-            row[j] = row[j] - mx
-    # the exponentials of the whole block in one vectorised pass
     if floating is float:
-        mlpx_exp_nonpos_s(z, m * n)
+        mlpx_softmax_rows_s(z, m, n)
     else:
-        mlpx_exp_nonpos_d(z, m * n)
-    for i in range(m):
-        row = z + i * n
-        s = 0
-        for j in range(n):
-            s = s + row[j]
-        for j in range(n):
-            row[j] = row[j] / s
+        mlpx_softmax_rows_d(z, m, n)
 
 
 cdef inline void activation_derivative(floating* d, const floating* z, intp count,

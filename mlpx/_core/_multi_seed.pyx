@@ -7,6 +7,7 @@ each batch. Used by mlpx.landscape for small networks, where one seed's batch
 is too small to split.
 """
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.math cimport pow, sqrt
@@ -19,13 +20,44 @@ from ._kernels cimport (
 
 ctypedef Py_ssize_t intp
 
+cdef extern from "_shuffle.h":
+    ctypedef struct bitgen_t:
+        pass
+    void next_order "mlpx_next_order" (bitgen_t* bg, intp* order, intp* perm, intp* tmp,
+                                      intp n) noexcept nogil
+
+
+cdef bitgen_t* _bitgen(object random_state) except NULL:
+    """The C bit generator under a numpy RandomState (its draws advance it)."""
+    return <bitgen_t*>PyCapsule_GetPointer(random_state._bit_generator.capsule,
+                                           "BitGenerator")
+
+
+def _epoch_orders(object random_state, intp n, intp n_epochs):
+    """The row orders of n_epochs shuffled epochs of n rows, drawn as
+    train_seeds_epochs draws them (for tests)."""
+    import numpy as np
+    cdef bitgen_t* bg = _bitgen(random_state)
+    cdef intp[:, ::1] out = np.empty((n_epochs, n), dtype=np.intp)
+    cdef intp[::1] order = np.arange(n, dtype=np.intp)
+    cdef intp[::1] perm = np.empty(n, dtype=np.intp)
+    cdef intp[::1] tmp = np.empty(n, dtype=np.intp)
+    cdef intp e
+    if n == 0:
+        return np.asarray(out)
+    with random_state._bit_generator.lock, nogil:
+        for e in range(n_epochs):
+            next_order(bg, &order[0], &perm[0], &tmp[0], n)
+            out[e, :] = order
+    return np.asarray(out)
+
 
 def train_seeds_epochs(
     floating[:, ::1] params,        # IN/OUT K x P
     const intp[::1] sizes, int hidden_act, int out_act,
     const floating[:, ::1] X, const floating[:, ::1] Y,
     const floating[::1] sample_weight,
-    const intp[:, :, ::1] orders,   # K x E x n row orders, or K x 0 x 0 (no shuffling)
+    list generators,                # K numpy RandomStates that shuffle each epoch, or None
     intp batch_size, double alpha, object optimizer,
     floating[:, ::1] s1, floating[:, ::1] s2,   # IN/OUT K x P optimizer states
     const double[::1] lr_per_epoch,  # SGD step size of each epoch (schedules)
@@ -39,6 +71,8 @@ def train_seeds_epochs(
 
     optimizer supplies kind, learning_rate_init, momentum, nesterov, beta_1,
     beta_2, epsilon and t (the steps already taken, shared by the seeds).
+    Seed k's rows are reshuffled before each epoch by generators[k], with the
+    draws of its fit (RandomState.shuffle); the caller holds their locks.
     """
     cdef Net net
     cdef Plan plan
@@ -53,7 +87,10 @@ def train_seeds_epochs(
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
-    cdef bint shuffled = orders.shape[1] > 0
+    cdef bint shuffled = generators is not None
+    cdef bitgen_t** gens = NULL
+    cdef intp* orders = NULL    # K x n: each seed's current row order
+    cdef intp* scratch = NULL   # per thread: 2 x n
     cdef int nt = max(1, min(n_threads, K))
     read_optimizer(&upd, optimizer)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
@@ -69,6 +106,18 @@ def train_seeds_epochs(
         dbuf = <double*>malloc(nt * db_size * sizeof(double))
         if ws == NULL or dbuf == NULL:
             raise MemoryError()
+        if shuffled:
+            if len(generators) != K:
+                raise ValueError("one generator per seed is needed")
+            gens = <bitgen_t**>malloc(K * sizeof(bitgen_t*))
+            orders = <intp*>malloc(K * n * sizeof(intp))
+            scratch = <intp*>malloc(nt * 2 * n * sizeof(intp))
+            if gens == NULL or orders == NULL or scratch == NULL:
+                raise MemoryError()
+            for k in range(K):
+                gens[k] = _bitgen(generators[k])
+                for j in range(n):
+                    orders[k * n + j] = j
         for k in range(K):
             ok[k] = True
         with nogil:
@@ -83,10 +132,13 @@ def train_seeds_epochs(
                         tk = t0 + e * n_batches
                         loss_k = 0
                         done = 0
+                        if shuffled:
+                            next_order(gens[k], orders + k * n, scratch + 2 * tid * n,
+                                       scratch + (2 * tid + 1) * n, n)
                         status = train_epoch(
                             &net, &plan, &params[k, 0], &s1[k, 0], &s2[k, 0],
                             &X[0, 0], X.shape[1], &Y[0, 0], sw, NULL,
-                            &orders[k, e, 0] if shuffled else NULL, n, &u, &tk, lr_init,
+                            orders + k * n if shuffled else NULL, n, &u, &tk, lr_init,
                             alpha, ws + tid * ws_size, dbuf + tid * db_size, 1, False,
                             &loss_k, &done)
                         losses[k, e] = loss_k / n
@@ -101,6 +153,9 @@ def train_seeds_epochs(
     finally:
         free(ws)
         free(dbuf)
+        free(gens)
+        free(orders)
+        free(scratch)
         plan_free(&plan)
         net_free(&net)
     optimizer.t = t0 + E * n_batches

@@ -213,13 +213,11 @@ def train_one(task):
     return run
 
 
-def run_compiled(tasks):
-    """All tasks (one setup) in one compiled call; records as train_one does."""
+def run_compiled(tasks, units):
+    """All tasks (one setup, layer sizes `units`) in one compiled call; records
+    as train_one does."""
     runs = [_new_run() for _ in tasks]
     epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
-    # One estimator and one data set: the layer sizes are found once (a
-    # label-binarizer fit), the data validated once (in train_compiled).
-    units = layer_units(tasks[0].estimator, tasks[0].X, tasks[0].y)
     ests = train_compiled(
         tasks[0].estimator, [(t.seed, *_start_state(t, units)) for t in tasks],
         tasks[0].X, tasks[0].y, epochs,
@@ -231,11 +229,10 @@ def run_compiled(tasks):
     return runs
 
 
-def _use_compiled(engine, tasks, n_jobs):
+def _use_compiled(engine, tasks, n_jobs, units):
     if engine == "joblib":
         return False
     est, X = tasks[0].estimator, tasks[0].X
-    units = layer_units(est, X, tasks[0].y)
     batch = min(200, X.shape[0]) if est.batch_size == "auto" else est.batch_size
     flops = 6.0 * batch * sum(a * b for a, b in zip(units[:-1], units[1:]))
     eligible = compiled_eligible(est, X, flops)
@@ -377,8 +374,11 @@ def train_seeds(
                  record_every=record_every, predict=predict, kind=kind)
         for i, s in enumerate(seeds)
     ]
-    if _use_compiled(engine, tasks, n_jobs):
-        runs = run_compiled(tasks)
+    # One estimator and one data set: the layer sizes are found once (a
+    # label-binarizer fit) and the data validated once (in train_compiled).
+    units = None if engine == "joblib" else layer_units(estimator, X, y)
+    if _use_compiled(engine, tasks, n_jobs, units):
+        runs = run_compiled(tasks, units)
     else:
         runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
     return SeedStudy.from_runs(
