@@ -341,3 +341,35 @@ def test_divergence_raises_and_keeps_the_previous_model(cls):
     with pytest.raises(ValueError):  # a DivergenceError is a ValueError
         cls(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e6,
             random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("y", [
+    np.array([3, 1, 2, 3, 1]),                      # multiclass ints
+    np.array(["b", "a", "b", "b"], dtype=object),   # binary strings
+    np.array([0.0, 2.0, 0.0, 1.0]),                 # integer-valued floats
+    np.array([True, False, False]),                 # booleans
+    np.array(["x", "y", "z", "x"]),                 # unicode strings
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_binarize_equals_label_binarizer(y, dtype):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from mlpx._multilayer_perceptron import _binarize
+
+    lb = LabelBinarizer().fit(y)
+    for part in (y, y[:2], y[::-1]):  # all classes, a subset (partial_fit), reordered
+        got = _binarize(lb, part, dtype)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, lb.transform(part))
+
+
+def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
+    from sklearn.preprocessing import LabelBinarizer
+
+    from mlpx._multilayer_perceptron import _binarize
+
+    lb = LabelBinarizer().fit([1, 2, 3])
+    # 4 sorts past every class, 0 before them: neither is a class
+    for bad in ([1, 4], [0, 2]):
+        np.testing.assert_array_equal(_binarize(lb, np.array(bad), np.float64),
+                                      lb.transform(bad))
