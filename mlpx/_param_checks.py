@@ -81,9 +81,9 @@ def hidden_layer_sizes():
 
 def validate(estimator, constraints):
     """Raise InvalidParameterError unless every parameter meets one of its checks."""
-    params = estimator.get_params(deep=False)
     for name, checks in constraints.items():
-        value = params[name]
+        # what get_params reads, without its signature inspection (0.2 ms a fit)
+        value = getattr(estimator, name)
         if any(check(value) for check, _ in checks):
             continue
         descs = [desc for _, desc in checks]
