@@ -373,3 +373,21 @@ def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
     for bad in ([1, 4], [0, 2]):
         np.testing.assert_array_equal(_binarize(lb, np.array(bad), np.float64),
                                       lb.transform(bad))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no numpy overflow warning leaks
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_predict_refuses_non_finite_rows(bad, dtype):
+    X, y = load_digits(return_X_y=True)
+    model = MLPXClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit((X / 16).astype(dtype), y)
+    row = (X[:1] / 16).astype(dtype)
+    row[0, 7] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        model.predict_proba(row)
+    # finite values whose sum overflows are valid input, as for validate_data
+    huge = np.full((1, 64), np.finfo(dtype).max / 2, dtype=dtype)
+    assert model.predict(huge).shape == (1,)
