@@ -231,13 +231,6 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
     if (buf != stack)                                                                \
         free(buf);                                                                   \
     return 0;                                                                        \
-}                                                                                    \
-static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,    \
-                                      ptrdiff_t k, T alpha, const T* A,              \
-                                      ptrdiff_t lda, const T* B, ptrdiff_t ldb,      \
-                                      T beta, T* C, ptrdiff_t ldc) {                 \
-    return mlpx_gemm_epi_##S(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,   \
-                             NULL, NULL, 0, MLPX_EPI_NONE);                          \
 }
 
 /* VL: elements in a 32-byte vector */
@@ -266,17 +259,18 @@ static inline int mlpx_gemm_epi_s(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
                                   int epi) {
     return -1;
 }
-static inline int mlpx_small_gemm_d(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
-                                    ptrdiff_t k, double alpha, const double* A,
-                                    ptrdiff_t lda, const double* B, ptrdiff_t ldb,
-                                    double beta, double* C, ptrdiff_t ldc) {
-    return -1;
-}
-static inline int mlpx_small_gemm_s(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
-                                    ptrdiff_t k, float alpha, const float* A,
-                                    ptrdiff_t lda, const float* B, ptrdiff_t ldb,
-                                    float beta, float* C, ptrdiff_t ldc) {
-    return -1;
-}
 #endif
+
+/* The product alone, no epilogue (both branches above). */
+#define MLPX_DEFINE_PLAIN(T, S)                                                      \
+static inline int mlpx_small_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,    \
+                                      ptrdiff_t k, T alpha, const T* A,              \
+                                      ptrdiff_t lda, const T* B, ptrdiff_t ldb,      \
+                                      T beta, T* C, ptrdiff_t ldc) {                 \
+    return mlpx_gemm_epi_##S(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,   \
+                             NULL, NULL, 0, MLPX_EPI_NONE);                          \
+}
+MLPX_DEFINE_PLAIN(double, d)
+MLPX_DEFINE_PLAIN(float, s)
+#undef MLPX_DEFINE_PLAIN
 #endif
