@@ -291,7 +291,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
         if flops < _SMALL_FORWARD_FLOPS:
             _FORWARD[params.dtype](params, sizes, hidden, output, X, out, 1, **csr)
-        elif not forward_calls_blas(sizes, n_samples, bool(csr)):
+        elif not forward_calls_blas(sizes, n_samples, bool(csr),
+                                    params.dtype == np.float32):
             # only our own kernels run: no BLAS cap to set (about 35 us)
             _FORWARD[params.dtype](params, sizes, hidden, output, X, out,
                                    effective_n_threads(), **csr)

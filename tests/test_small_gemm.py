@@ -82,6 +82,9 @@ def test_shape_mismatch_is_an_error():
         _gemm("N", "N", 1.0, A, np.ones((5, 2)), 0.0, np.zeros((3, 2)))
 
 
+EPILOGUES = [("none", True), ("relu", True), ("relu", False), ("relu_grad", False)]
+
+
 def _plain_then_epilogue(tb, A, B, bias, Z, epilogue):
     """The separate passes the fused store replaces: product, + bias, then ReLU or ReLU'."""
     C = np.empty((A.shape[0], B.shape[0] if tb == "T" else B.shape[1]), A.dtype)
@@ -101,10 +104,9 @@ def _plain_then_epilogue(tb, A, B, bias, Z, epilogue):
     "m,n,k",
     # full and partial column blocks, 4-row tiles with 1-3 rows left, one column
     [(200, 10, 64), (7, 10, 10), (5, 24, 3), (6, 13, 9), (9, 1, 20), (1, 50, 10),
-     (200, 50, 10), (33, 17, 1)],
+     (200, 50, 10), (33, 17, 1), (7, 10, 150)],
 )
-@pytest.mark.parametrize("epilogue,with_bias", [("none", True), ("relu", True),
-                                                ("relu", False), ("relu_grad", False)])
+@pytest.mark.parametrize("epilogue,with_bias", EPILOGUES)
 def test_fused_epilogue_equals_separate_passes(dtype, tb, m, n, k, epilogue, with_bias):
     from mlpx._core._forward_backward import _gemm_epilogue
 
@@ -124,6 +126,15 @@ def test_fused_epilogue_equals_separate_passes(dtype, tb, m, n, k, epilogue, wit
         assert (C >= 0).all() and (C == 0).any()
 
 
+@pytest.mark.parametrize("m,n,k", [(50, 100, 784), (6, 300, 500), (200, 13, 200)])
+@pytest.mark.parametrize("epilogue,with_bias", EPILOGUES)
+def test_fused_epilogue_of_a_large_product_applies_once_after_the_last_k_block(
+        m, n, k, epilogue, with_bias):
+    # large products are the tiles' in float32 only
+    test_fused_epilogue_equals_separate_passes(np.float32, "N", m, n, k, epilogue,
+                                               with_bias)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_relu_maps_nan_to_zero_as_the_separate_pass(dtype):
     from mlpx._core._forward_backward import _gemm_epilogue
@@ -138,10 +149,59 @@ def test_fused_relu_maps_nan_to_zero_as_the_separate_pass(dtype):
     assert (C[2] == 0).all() and (np.delete(C, 2, axis=0) == 3).all()
 
 
-def test_fused_epilogue_declines_products_above_the_small_size():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_epilogue_declines_products_the_tiles_do_not_take(dtype):
     from mlpx._core._forward_backward import _gemm_epilogue
 
-    A, B = np.ones((200, 784)), np.ones((784, 100))
-    C = np.full((200, 100), -1.0)
-    assert not _gemm_epilogue("N", A, B, C, np.zeros(100), None, "relu")
-    assert (C == -1).all()  # nothing written: the caller runs BLAS and its own passes
+    # more rows than a large tile product has, a large product with B
+    # transposed, and in float64 any large product
+    cases = [("N", np.ones((300, 784), dtype), np.ones((784, 100), dtype)),
+             ("T", np.ones((200, 784), dtype), np.ones((100, 784), dtype))]
+    if dtype == np.float64:
+        cases.append(("N", np.ones((200, 784)), np.ones((784, 100))))
+    for tb, A, B in cases:
+        C = np.full((A.shape[0], 100), -1, dtype)
+        assert not _gemm_epilogue(tb, A, B, C, np.zeros(100, dtype), None, "relu")
+        assert (C == -1).all()  # nothing written: the caller runs BLAS and its own passes
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ta", ["N", "T"])
+@pytest.mark.parametrize(
+    "m,n,k",
+    # above the small size, k in 96-blocks: a chunk's layer, a gradient task,
+    # k one past a block, partial column blocks, 1-3 rows left over
+    [(50, 100, 784), (131, 100, 200), (256, 30, 300), (37, 13, 97), (9, 300, 500)],
+)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 2.0)])
+def test_large_tile_products_match_numpy_and_are_the_float32_choice(
+        dtype, ta, m, n, k, alpha, beta):
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    A, B, C0 = _operands(rng, dtype, ta, "N", m, n, k)
+    C = C0.copy()
+    _run_small(ta, "N", alpha, A, B, beta, C)
+    ref = _reference(ta, "N", alpha, A, B, beta, C0)
+    scale = np.abs(ref).max() + 1
+    np.testing.assert_allclose(C, ref, rtol=0, atol=TOL[dtype] * scale * k)
+    if dtype == np.float32:  # the engine's tiles take these products in float32
+        auto = C0.copy()
+        _gemm(ta, "N", alpha, A, B, beta, auto)
+        np.testing.assert_array_equal(auto, C)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ta", ["N", "T"])
+@pytest.mark.parametrize("n,k", [(100, 784), (30, 200), (10, 64), (13, 97)])
+@pytest.mark.parametrize("rows", [slice(37, 38), slice(37, 40), slice(37, 77), slice(0, 256)])
+def test_a_rows_result_does_not_depend_on_the_other_rows(dtype, ta, n, k, rows):
+    # one chain of multiply-adds per element, fixed by k alone: a row comes out
+    # the same from a 1-row predict, a chunk of a batch or a gradient task,
+    # whether the product is small or large, direct or transposed
+    rng = np.random.default_rng(n + k)
+    A, B, _ = _operands(rng, dtype, ta, "N", 256, n, k)
+    whole = np.empty((256, n), dtype)
+    _run_small(ta, "N", 1.0, A, B, 0.0, whole)
+    part = np.empty((rows.stop - rows.start, n), dtype)
+    _run_small(ta, "N", 1.0, np.ascontiguousarray(A[:, rows] if ta == "T" else A[rows]),
+               B, 0.0, part)
+    np.testing.assert_array_equal(part, whole[rows])

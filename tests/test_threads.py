@@ -39,11 +39,11 @@ def test_omp_num_threads_is_honoured_and_reported():
     assert "openmp" in rest  # the thread pools section lists the OpenMP runtime
 
 
-def test_forward_calls_blas_only_beyond_the_small_product_kernels():
+def test_forward_calls_blas_only_beyond_the_tile_kernels():
     # A multi-threaded predict caps BLAS at one thread only when the forward
     # pass will call it; the decision follows the engine's chunks (256 to
-    # 1024 rows: all of them up to 1024) and the small-product limit
-    # (m n k <= 3e5).
+    # 1024 rows: all of them up to 1024) and what the tiles take (m n k <= 3e5,
+    # or in float32 at most 256 rows).
     import numpy as np
     from mlpx._core._forward_backward import _gemm, forward_calls_blas
 
@@ -51,9 +51,12 @@ def test_forward_calls_blas_only_beyond_the_small_product_kernels():
                     np.ones((1, 1)), "small")
     digits_net = np.array([64, 10, 10, 10], dtype=np.intp)
     wide = np.array([1000, 10, 2], dtype=np.intp)  # 256 x 1000 x 10 = 2.56e6
+    narrow = np.array([100, 30, 2], dtype=np.intp)  # 327 x 100 x 30 = 9.8e5
     assert forward_calls_blas(digits_net, 400) is (not kernels)  # 400 x 64 x 10
     assert forward_calls_blas(digits_net, 5000) is True  # 1024 x 64 x 10
-    assert forward_calls_blas(wide, 5000) is True
+    assert forward_calls_blas(wide, 5000) is True  # float64: BLAS above 3e5
+    assert forward_calls_blas(wide, 5000, single=True) is (not kernels)  # 256 rows
+    assert forward_calls_blas(narrow, 5000, single=True) is True
     # a sparse first layer is the engine's own loop; the rest is small
     assert forward_calls_blas(wide, 5000, True) is (not kernels)
     assert forward_calls_blas(digits_net, 0) is False

@@ -1,17 +1,11 @@
-# Row-major GEMM for float and double: small products by the kernels of
-# _small_gemm.h, the rest by scipy's BLAS.
+# Row-major GEMM for float and double: small products and those of few rows by
+# the tile kernels of _small_gemm.h, the rest by scipy's BLAS.
 from cython cimport floating
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 ctypedef Py_ssize_t intp
 
 cdef extern from "_small_gemm.h":
-    """
-    /* Products of at most this many multiply-adds (m n k) skip BLAS: below it
-       OpenBLAS's packing and dispatch cost more than the arithmetic
-       (benchmarks/small_gemm.py measures the crossover). */
-    #define MLPX_SMALL_GEMM_MAX_WORK 300000
-    """
     int small_gemm_d "mlpx_small_gemm_d" (
         char ta, char tb, intp m, intp n, intp k, double alpha, const double* A,
         intp lda, const double* B, intp ldb, double beta, double* C, intp ldc) noexcept nogil
@@ -26,7 +20,8 @@ cdef extern from "_small_gemm.h":
         char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
         intp lda, const float* B, intp ldb, float beta, float* C, intp ldc,
         const float* bias, const float* Z, intp ldz, int epi) noexcept nogil
-    intp SMALL_GEMM_MAX_WORK "MLPX_SMALL_GEMM_MAX_WORK"
+    bint tiles_take "mlpx_tiles_take" (bint single, char tb, intp m, intp n,
+                                        intp k) noexcept nogil
     int EPI_NONE "MLPX_EPI_NONE"
     int EPI_RELU "MLPX_EPI_RELU"
     int EPI_RELU_GRAD "MLPX_EPI_RELU_GRAD"
@@ -66,10 +61,10 @@ cdef inline int small_gemm_epilogue(
     int epi,
 ) noexcept nogil:
     """C = A @ op(B) (+ bias along the rows) with the epilogue epi (EPI_*) applied
-    in the store, by the small-product kernels. Return -1, writing nothing, when
-    the product is too large for them or they cannot run here: the caller then
+    in the store, by the tile kernels. Return -1, writing nothing, when the
+    product is not theirs (tiles_take) or they cannot run here: the caller then
     runs gemm and the epilogue as passes of their own."""
-    if m * n * k > SMALL_GEMM_MAX_WORK:
+    if not tiles_take(floating is float, tb, m, n, k):
         return -1
     if floating is float:
         return gemm_epi_s(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
@@ -80,7 +75,7 @@ cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
                       const floating* A, intp lda, const floating* B, intp ldb,
                       floating beta, floating* C, intp ldc) noexcept nogil:
     """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C."""
-    if m * n * k <= SMALL_GEMM_MAX_WORK:
+    if tiles_take(floating is float, tb, m, n, k):
         if small_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) == 0:
             return
     blas_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)

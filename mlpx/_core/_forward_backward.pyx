@@ -8,8 +8,8 @@ from cython.parallel cimport prange, threadid
 
 from ._activations cimport mlpx_exp_nonpos_d, mlpx_exp_nonpos_s
 from ._blas cimport (
-    EPI_NONE, EPI_RELU, EPI_RELU_GRAD, SMALL_GEMM_MAX_WORK, blas_gemm, gemm, small_gemm,
-    small_gemm_available, small_gemm_epilogue,
+    EPI_NONE, EPI_RELU, EPI_RELU_GRAD, blas_gemm, gemm, small_gemm,
+    small_gemm_available, small_gemm_epilogue, tiles_take,
 )
 from libc.stdlib cimport free, malloc
 
@@ -32,10 +32,12 @@ cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil:
     return min(max(rows, 256), 1024, n)
 
 
-def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False):
-    """Whether forward() on n rows calls BLAS: a product too large for the
-    small-product kernels, or no such kernels on this CPU. Only then need BLAS
-    be capped at one thread around a multi-threaded forward pass."""
+def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False,
+                       bint single=False):
+    """Whether forward() on n rows calls BLAS: a product the tile kernels do
+    not take (tiles_take; single: float32), or no such kernels on this CPU.
+    Only then need BLAS be capped at one thread around a multi-threaded
+    forward pass."""
     cdef Net net
     cdef intp rows
     cdef int l
@@ -49,7 +51,7 @@ def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False):
         if l == 0 and sparse:
             continue  # the sparse first layer is our own loop
         if (not small_gemm_available()
-                or rows * net.sizes[l] * net.sizes[l + 1] > SMALL_GEMM_MAX_WORK):
+                or not tiles_take(single, c'N', rows, net.sizes[l + 1], net.sizes[l])):
             blas = True
     net_free(&net)
     return blas

@@ -19,10 +19,10 @@
  * it, so results do not depend on the tile an element falls in.
  *
  * An epilogue may follow in the store, where the row is still in registers
- * (C's columns contiguous, csc == 1, only): bias[j] is added if bias is not
- * NULL, then epi = MLPX_EPI_RELU keeps v where v > 0 (else +0, NaN too, as
- * the separate ReLU pass does) and MLPX_EPI_RELU_GRAD keeps v where Z[i, j]
- * != 0 (Z: the layer's ReLU output, row stride rsz). Each is the operation the
+ * (C's columns contiguous, csc == 1, only): to alpha v + beta C, bias[j] is
+ * added if bias is not NULL, then epi = MLPX_EPI_RELU keeps v where v > 0
+ * (else +0, NaN too, as the separate ReLU pass does) and MLPX_EPI_RELU_GRAD
+ * keeps v where Z[i, j] != 0 (Z: the layer's ReLU output, row stride rsz). Each is the operation the
  * separate pass would apply to the stored value, so results are unchanged. */
 #define MLPX_CAT_(a, b) a##b
 #define MLPX_CAT(a, b) MLPX_CAT_(a, b)
@@ -59,11 +59,17 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
 #define MLPX_EPI_LOAD(x, z, idx)                                                 \
     if (partial && (idx) == LAST) x = MLPX_MLOAD((z) + (idx) * VL, mask);        \
     else memcpy(&x, (z) + (idx) * VL, sizeof(x));
-/* one vector of C's row i: alpha v (+ beta C) and the epilogue, masked if it
-   is the last of a partial block */
+/* one vector of C's row i: alpha v (+ beta C), then the epilogue, masked if
+   it is the last of a partial block */
 #define MLPX_STORE_VEC(c, v, idx, i)                                             \
     if ((idx) < MLPX_NV) {                                                       \
         MLPX_V r = alpha * (v);                                                  \
+        if (beta != 0) {                                                         \
+            MLPX_V old;                                                          \
+            if (partial && (idx) == LAST) old = MLPX_MLOAD((c) + (idx) * VL, mask); \
+            else memcpy(&old, (c) + (idx) * VL, sizeof(old));                    \
+            r += beta * old;                                                     \
+        }                                                                        \
         if (biasj != NULL) {                                                     \
             MLPX_V bv;                                                           \
             MLPX_EPI_LOAD(bv, biasj, idx)                                        \
@@ -78,17 +84,8 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
             MLPX_EPI_LOAD(zv, Zj + (i) * rsz, idx)                               \
             r = (MLPX_V)((MLPX_MASK)(zv != zero) & (MLPX_MASK)r);                \
         }                                                                        \
-        if (partial && (idx) == LAST) {                                          \
-            if (beta != 0) r += beta * MLPX_MLOAD((c) + (idx) * VL, mask);       \
-            MLPX_MSTORE((c) + (idx) * VL, mask, r);                              \
-        } else {                                                                 \
-            if (beta != 0) {                                                     \
-                MLPX_V old;                                                      \
-                memcpy(&old, (c) + (idx) * VL, sizeof(old));                     \
-                r += beta * old;                                                 \
-            }                                                                    \
-            memcpy((c) + (idx) * VL, &r, sizeof(r));                             \
-        }                                                                        \
+        if (partial && (idx) == LAST) MLPX_MSTORE((c) + (idx) * VL, mask, r);    \
+        else memcpy((c) + (idx) * VL, &r, sizeof(r));                            \
     }
 /* C's row i from the accumulators va, vb, vc */
 #define MLPX_STORE_ROW(i, va, vb, vc)                                            \
