@@ -31,7 +31,7 @@
  *   and op(B) = B (a layer's rows in one chunk, a gradient task): the tiles
  *   read A and B in place, while OpenBLAS repacks both on every call, once
  *   per chunk and task of a batch. Training 784-100-10 and 784-500-300-10 on
- *   Zen 3 (one and two threads), they were 4-14 % faster than OpenBLAS in
+ *   Zen 3 (one and two threads), they were 4-17 % faster than OpenBLAS in
  *   float32 in every run; in float64 from 5 % faster to 26 % slower, slower in
  *   most runs, so float64 keeps BLAS. More rows (a large predict) would
  *   re-read A from L3 for every column block.
