@@ -284,22 +284,18 @@ static inline int mlpx_small_gemm_available(void) {
 
 #else  /* BLAS does every product */
 static inline int mlpx_small_gemm_available(void) { return 0; }
-static inline int mlpx_gemm_epi_d(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
-                                  ptrdiff_t k, double alpha, const double* A,
-                                  ptrdiff_t lda, const double* B, ptrdiff_t ldb,
-                                  double beta, double* C, ptrdiff_t ldc,
-                                  const double* bias, const double* Z, ptrdiff_t ldz,
-                                  int epi) {
-    return -1;
+/* the epilogue products decline: the engine calls BLAS and its own passes */
+#define MLPX_DEFINE_NO_TILES(T, S)                                                   \
+static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,      \
+                                    ptrdiff_t k, T alpha, const T* A,                \
+                                    ptrdiff_t lda, const T* B, ptrdiff_t ldb,        \
+                                    T beta, T* C, ptrdiff_t ldc, const T* bias,      \
+                                    const T* Z, ptrdiff_t ldz, int epi) {            \
+    return -1;                                                                       \
 }
-static inline int mlpx_gemm_epi_s(char ta, char tb, ptrdiff_t m, ptrdiff_t n,
-                                  ptrdiff_t k, float alpha, const float* A,
-                                  ptrdiff_t lda, const float* B, ptrdiff_t ldb,
-                                  float beta, float* C, ptrdiff_t ldc,
-                                  const float* bias, const float* Z, ptrdiff_t ldz,
-                                  int epi) {
-    return -1;
-}
+MLPX_DEFINE_NO_TILES(double, d)
+MLPX_DEFINE_NO_TILES(float, s)
+#undef MLPX_DEFINE_NO_TILES
 #endif
 
 /* The product alone, no epilogue (both branches above). */
