@@ -35,9 +35,10 @@ def _reference(ta, tb, alpha, A, B, beta, C):
 @pytest.mark.parametrize("ta,tb", list(itertools.product("NT", "NT")))
 @pytest.mark.parametrize(
     "m,n,k",
-    # tile edges: 4-row tiles, 4/8-wide double and 8/16-wide float vectors
+    # tile edges: 4-row tiles (8-row for a last one-vector column block),
+    # 4/8-wide double and 8/16-wide float vectors
     [(1, 1, 1), (4, 8, 3), (5, 9, 2), (3, 17, 7), (200, 10, 64), (64, 10, 200),
-     (10, 10, 200), (200, 1, 50), (50, 1, 200), (200, 50, 1), (33, 16, 5)],
+     (10, 10, 200), (200, 1, 50), (50, 1, 200), (200, 50, 1), (33, 16, 5), (13, 52, 10)],
 )
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 2.0)])
 def test_small_kernels_match_numpy(dtype, ta, tb, m, n, k, alpha, beta):
@@ -102,9 +103,10 @@ def _plain_then_epilogue(tb, A, B, bias, Z, epilogue):
 @pytest.mark.parametrize("tb", ["N", "T"])
 @pytest.mark.parametrize(
     "m,n,k",
-    # full and partial column blocks, 4-row tiles with 1-3 rows left, one column
+    # full and partial column blocks, 4-row tiles with 1-3 rows left, one column,
+    # a last one-vector block in 8-row tiles then 4 + 1 rows
     [(200, 10, 64), (7, 10, 10), (5, 24, 3), (6, 13, 9), (9, 1, 20), (1, 50, 10),
-     (200, 50, 10), (33, 17, 1), (7, 10, 150)],
+     (200, 50, 10), (33, 17, 1), (7, 10, 150), (13, 52, 10)],
 )
 @pytest.mark.parametrize("epilogue,with_bias", EPILOGUES)
 def test_fused_epilogue_equals_separate_passes(dtype, tb, m, n, k, epilogue, with_bias):

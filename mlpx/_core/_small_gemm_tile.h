@@ -103,6 +103,35 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
         }                                                                        \
     }
     ptrdiff_t i0 = 0;
+#if MLPX_NV == 1
+    /* one vector per row: 8-row tiles, as a 4-row tile's 4 accumulators would
+       wait on the FMA latency (4 cycles on Zen 3) at half the core's rate */
+    for (; i0 + 8 <= m; i0 += 8) {
+        MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
+        MLPX_V c4a = {0}, c5a = {0}, c6a = {0}, c7a = {0};
+        const MLPX_T* a0 = A + i0 * rsa;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            MLPX_LOAD_B
+            MLPX_FMA_ROW(c0a, , , a0)
+            MLPX_FMA_ROW(c1a, , , a0 + rsa)
+            MLPX_FMA_ROW(c2a, , , a0 + 2 * rsa)
+            MLPX_FMA_ROW(c3a, , , a0 + 3 * rsa)
+            MLPX_FMA_ROW(c4a, , , a0 + 4 * rsa)
+            MLPX_FMA_ROW(c5a, , , a0 + 5 * rsa)
+            MLPX_FMA_ROW(c6a, , , a0 + 6 * rsa)
+            MLPX_FMA_ROW(c7a, , , a0 + 7 * rsa)
+        }
+        const MLPX_V none = {0};
+        MLPX_STORE_ROW(i0, c0a, none, none)
+        MLPX_STORE_ROW(i0 + 1, c1a, none, none)
+        MLPX_STORE_ROW(i0 + 2, c2a, none, none)
+        MLPX_STORE_ROW(i0 + 3, c3a, none, none)
+        MLPX_STORE_ROW(i0 + 4, c4a, none, none)
+        MLPX_STORE_ROW(i0 + 5, c5a, none, none)
+        MLPX_STORE_ROW(i0 + 6, c6a, none, none)
+        MLPX_STORE_ROW(i0 + 7, c7a, none, none)
+    }
+#endif
     /* 4-row tiles: the B vectors first, then one broadcast of A at a time
        (12 accumulators + 3 + 1 = AVX2's 16 registers, no spills). The last
        2 or 3 rows run as a tile too, reading a valid row twice. */
