@@ -43,7 +43,12 @@ mlpx GFLOP/s counts the flops an epoch really does (see ``epoch_flops``). The
 GEMM ceiling, measured in the same run for each dtype and thread count t, is the
 best of (a) one ``np.matmul`` (200 x 784) @ (784 x 100) with t BLAS threads and
 (b) t Python threads each running that product concurrently with BLAS on one
-thread; "% ceil" is mlpx GFLOP/s over that ceiling.
+thread; "% ceil" is mlpx GFLOP/s over that ceiling. The ceiling table at the
+top is measured once, at the start; a compute-bound row's ceiling is measured
+again after each of its repeats, interleaved with the fits like the libraries
+(this VM's speed drifts by 20-40 % within minutes, so a ceiling taken minutes
+earlier would skew the share either way), and "ceil GFLOP/s" shows the median
+that row's "% ceil" uses.
 
 Run from the repository root:
 
@@ -428,10 +433,13 @@ def fit_ms_per_epoch(cls, X, y, params):
     return 1000.0 * elapsed / est.n_iter_, est
 
 
-def time_training(case, dtype, threads, batch_size, repeats, libraries, torch=None):
+def time_training(case, dtype, threads, batch_size, repeats, libraries, torch=None,
+                  ceiling_seconds=None):
     """Median ms/epoch of each library on ``case``, all under the same budget.
 
-    Returns {library: {"median": ms, "runs": [ms, ...]}}.
+    Returns {library: {"median": ms, "runs": [ms, ...]}}. With ``ceiling_seconds``
+    the GEMM ceiling is measured after each repeat too, under key "ceiling"
+    (GFLOP/s).
     """
     X = np.ascontiguousarray(case.X, dtype=dtype)
     y = case.y if case.classifier else case.y.astype(dtype)
@@ -453,9 +461,14 @@ def time_training(case, dtype, threads, batch_size, repeats, libraries, torch=No
         n_warm = min(len(X), 400)
         for lib in libraries:  # untimed warm-up (2 batches of 200): first-call costs
             one(lib, X[:n_warm], y[:n_warm], 1, 0)
+        if ceiling_seconds is not None:
+            runs["ceiling"] = []
         for r in range(repeats):  # interleave the libraries to share any drift
             for lib in libraries:
                 runs[lib].append(one(lib, X, y, case.epochs, r))
+            if ceiling_seconds is not None:
+                runs["ceiling"].append(
+                    gemm_ceiling(dtype, threads, ceiling_seconds)["gflops"])
     return {lib: {"median": statistics.median(t), "runs": t} for lib, t in runs.items()}
 
 
@@ -609,6 +622,7 @@ def _row(group, case, dtype, threads, batch, unit, times, checks, **extra):
     return dict(group=group, case=case, dtype=dtype, threads=threads, batch=batch,
                 unit=unit, mlpx=mlpx_t, sklearn=sk_t, torch=torch_t,
                 gflops=extra.pop("gflops", None), pct_ceiling=extra.pop("pct_ceiling", None),
+                ceiling_gflops=extra.pop("ceiling_gflops", None),
                 sklearn_over_mlpx=_ratio(sk_t, mlpx_t), torch_over_mlpx=_ratio(torch_t, mlpx_t),
                 target="; ".join(c["target"] for c in counted) or "-",
                 met=met, checks=checks, **extra)
@@ -651,12 +665,15 @@ def run(config, torch=None, on_row=None):
             for dtype in case.dtypes:
                 for batch in case.batches:
                     for t in config.threads:
-                        res = time_training(case, dtype, t, batch, config.repeats,
-                                            libraries, torch)
+                        res = time_training(
+                            case, dtype, t, batch, config.repeats, libraries, torch,
+                            config.ceiling_seconds if group == "compute" else None)
+                        measured = res.pop("ceiling", None)
+                        ceil = measured["median"] if measured else ceiling[dtype, t]
                         times = {lib: r["median"] for lib, r in res.items()}
                         medians[case.name, case.hidden, dtype, batch, t] = times["mlpx"]
                         gflops = flops / (times["mlpx"] / 1000.0) / 1e9
-                        pct = 100.0 * gflops / ceiling[dtype, t]
+                        pct = 100.0 * gflops / ceil
                         sk_ratio = _ratio(times.get("sklearn"), times["mlpx"])
                         torch_ratio = _ratio(times.get("torch"), times["mlpx"])
                         where = dict(group=group, case=case.name, dtype=dtype,
@@ -672,10 +689,12 @@ def run(config, torch=None, on_row=None):
                             checks.append(check("torch/mlpx", torch_ratio, ">", 1.0, **where))
                         name = f"{case.name} {'-'.join(map(str, sizes))}"
                         emit(_row(group, name, dtype, t, batch, "ms/epoch", times, checks,
-                                  gflops=gflops, pct_ceiling=pct, epochs=case.epochs,
+                                  gflops=gflops, pct_ceiling=pct, ceiling_gflops=ceil,
+                                  epochs=case.epochs,
                                   repeats=config.repeats, n_rows=len(case.X),
                                   layer_sizes=list(sizes), epoch_flops=flops,
-                                  runs={lib: r["runs"] for lib, r in res.items()}))
+                                  runs={lib: r["runs"] for lib, r in res.items()},
+                                  ceiling_runs=measured["runs"] if measured else None))
         return medians
 
     def thread_scaling(group, medians, minimum):
@@ -733,7 +752,8 @@ def run(config, torch=None, on_row=None):
                                         ">=", minimum, **where)]
                         emit(_row("predict", f"{label} {method}", "float64", t, n,
                                   "ms/call", times, checks, gflops=gflops,
-                                  pct_ceiling=100.0 * gflops / ceiling["float64", t]))
+                                  pct_ceiling=100.0 * gflops / ceiling["float64", t],
+                                  ceiling_gflops=ceiling["float64", t]))
 
     if "memory" in config.groups:
         for t in config.threads:
@@ -808,12 +828,14 @@ def markdown_table(header, rows):
 
 
 MAIN_HEADER = ("case", "dtype", "threads", "batch", "unit", "mlpx", "sklearn", "torch",
-               "mlpx GFLOP/s", "% ceil", "sklearn/mlpx", "torch/mlpx", "target", "met")
+               "mlpx GFLOP/s", "ceil GFLOP/s", "% ceil", "sklearn/mlpx", "torch/mlpx",
+               "target", "met")
 
 
 def main_row_cells(row):
     return (row["case"], row["dtype"], row["threads"], row["batch"], row["unit"],
-            row["mlpx"], row["sklearn"], row["torch"], row["gflops"], row["pct_ceiling"],
+            row["mlpx"], row["sklearn"], row["torch"], row["gflops"], row["ceiling_gflops"],
+            row["pct_ceiling"],
             row["sklearn_over_mlpx"], row["torch_over_mlpx"], row["target"], row["met"])
 
 
