@@ -33,7 +33,10 @@ MSELoss (regressors), a ``torch.randperm`` shuffle per epoch and mini-batches
 by indexing the tensors; its time per epoch is the loop's time / epochs. (The
 weight decay applies alpha per step where sklearn scales it by 1/batch and skips
 biases: the same work, which is what is timed.) Every
-cell is the median over the repeats, the libraries interleaved within a repeat.
+cell is the median over the repeats. Within a repeat every dtype and thread
+budget of a case runs in turn, each with every library, so that the ratios
+between libraries, between thread budgets (1t/2t) and between dtypes (f64/f32)
+compare fits timed side by side.
 
 The thread budget t is ``threadpoolctl.threadpool_limits(limits=t)`` on all APIs
 (BLAS threads for scikit-learn, OpenMP threads for mlpx), plus
@@ -433,17 +436,21 @@ def fit_ms_per_epoch(cls, X, y, params):
     return 1000.0 * elapsed / est.n_iter_, est
 
 
-def time_training(case, dtype, threads, batch_size, repeats, libraries, torch=None,
+def time_training(case, variants, batch_size, repeats, libraries, torch=None,
                   ceiling_seconds=None):
-    """Median ms/epoch of each library on ``case``, all under the same budget.
+    """Median ms/epoch of each library on ``case`` in each (dtype, threads) variant.
 
-    Returns {library: {"median": ms, "runs": [ms, ...]}}. With ``ceiling_seconds``
-    the GEMM ceiling is measured after each repeat too, under key "ceiling"
-    (GFLOP/s).
+    Within a repeat every variant runs, and within a variant every library,
+    so that the ratios between libraries, thread budgets and dtypes are taken
+    side by side and share any drift of the machine's speed. Returns
+    {(dtype, threads): {library: {"median": ms, "runs": [ms, ...]}}}. With
+    ``ceiling_seconds`` the GEMM ceiling of each variant is measured after its
+    fits in each repeat too, under key "ceiling" (GFLOP/s).
     """
-    X = np.ascontiguousarray(case.X, dtype=dtype)
-    y = case.y if case.classifier else case.y.astype(dtype)
-    runs = {lib: [] for lib in libraries}
+    data = {dtype: (np.ascontiguousarray(case.X, dtype=dtype),
+                    case.y if case.classifier else case.y.astype(dtype))
+            for dtype in {dtype for dtype, _ in variants}}
+    runs = {v: {lib: [] for lib in libraries} for v in variants}
     torch_mod = torch if "torch" in libraries else None
 
     def one(lib, X_, y_, epochs, seed):
@@ -457,19 +464,25 @@ def time_training(case, dtype, threads, batch_size, repeats, libraries, torch=No
             raise RuntimeError(f"{lib} trained in {est.coefs_[0].dtype}, not {X_.dtype}")
         return ms
 
-    with thread_budget(threads, torch_mod):
+    for dtype, threads in variants:  # untimed warm-up (2 batches of 200): first-call costs
+        X, y = data[dtype]
         n_warm = min(len(X), 400)
-        for lib in libraries:  # untimed warm-up (2 batches of 200): first-call costs
-            one(lib, X[:n_warm], y[:n_warm], 1, 0)
-        if ceiling_seconds is not None:
-            runs["ceiling"] = []
-        for r in range(repeats):  # interleave the libraries to share any drift
+        with thread_budget(threads, torch_mod):
             for lib in libraries:
-                runs[lib].append(one(lib, X, y, case.epochs, r))
-            if ceiling_seconds is not None:
-                runs["ceiling"].append(
-                    gemm_ceiling(dtype, threads, ceiling_seconds)["gflops"])
-    return {lib: {"median": statistics.median(t), "runs": t} for lib, t in runs.items()}
+                one(lib, X[:n_warm], y[:n_warm], 1, 0)
+        if ceiling_seconds is not None:
+            runs[dtype, threads]["ceiling"] = []
+    for r in range(repeats):
+        for dtype, threads in variants:
+            X, y = data[dtype]
+            with thread_budget(threads, torch_mod):
+                for lib in libraries:
+                    runs[dtype, threads][lib].append(one(lib, X, y, case.epochs, r))
+                if ceiling_seconds is not None:
+                    runs[dtype, threads]["ceiling"].append(
+                        gemm_ceiling(dtype, threads, ceiling_seconds)["gflops"])
+    return {v: {lib: {"median": statistics.median(t), "runs": t}
+                for lib, t in res.items()} for v, res in runs.items()}
 
 
 # --------------------------------------------------------------------------- predict
@@ -662,39 +675,40 @@ def run(config, torch=None, on_row=None):
         for case in cases:
             sizes = case.layer_sizes()
             flops = epoch_flops(sizes, len(case.X))
-            for dtype in case.dtypes:
-                for batch in case.batches:
-                    for t in config.threads:
-                        res = time_training(
-                            case, dtype, t, batch, config.repeats, libraries, torch,
-                            config.ceiling_seconds if group == "compute" else None)
-                        measured = res.pop("ceiling", None)
-                        ceil = measured["median"] if measured else ceiling[dtype, t]
-                        times = {lib: r["median"] for lib, r in res.items()}
-                        medians[case.name, case.hidden, dtype, batch, t] = times["mlpx"]
-                        gflops = flops / (times["mlpx"] / 1000.0) / 1e9
-                        pct = 100.0 * gflops / ceil
-                        sk_ratio = _ratio(times.get("sklearn"), times["mlpx"])
-                        torch_ratio = _ratio(times.get("torch"), times["mlpx"])
-                        where = dict(group=group, case=case.name, dtype=dtype,
-                                     threads=t, batch=batch)
-                        if group == "overhead":
-                            checks = [check("sklearn/mlpx", sk_ratio, ">=",
-                                            OVERHEAD_MIN_SPEEDUP.get(batch, 8.0), **where)]
-                        else:
-                            checks = [check("% ceiling", pct, ">=", CEILING_MIN_PCT, **where)]
-                            if t == 2:
-                                checks.append(check("sklearn/mlpx", sk_ratio, ">=",
-                                                    COMPUTE_MIN_SPEEDUP_2T, **where))
-                            checks.append(check("torch/mlpx", torch_ratio, ">", 1.0, **where))
-                        name = f"{case.name} {'-'.join(map(str, sizes))}"
-                        emit(_row(group, name, dtype, t, batch, "ms/epoch", times, checks,
-                                  gflops=gflops, pct_ceiling=pct, ceiling_gflops=ceil,
-                                  epochs=case.epochs,
-                                  repeats=config.repeats, n_rows=len(case.X),
-                                  layer_sizes=list(sizes), epoch_flops=flops,
-                                  runs={lib: r["runs"] for lib, r in res.items()},
-                                  ceiling_runs=measured["runs"] if measured else None))
+            variants = [(dtype, t) for dtype in case.dtypes for t in config.threads]
+            for batch in case.batches:
+                results = time_training(
+                    case, variants, batch, config.repeats, libraries, torch,
+                    config.ceiling_seconds if group == "compute" else None)
+                for dtype, t in variants:
+                    res = results[dtype, t]
+                    measured = res.pop("ceiling", None)
+                    ceil = measured["median"] if measured else ceiling[dtype, t]
+                    times = {lib: r["median"] for lib, r in res.items()}
+                    medians[case.name, case.hidden, dtype, batch, t] = times["mlpx"]
+                    gflops = flops / (times["mlpx"] / 1000.0) / 1e9
+                    pct = 100.0 * gflops / ceil
+                    sk_ratio = _ratio(times.get("sklearn"), times["mlpx"])
+                    torch_ratio = _ratio(times.get("torch"), times["mlpx"])
+                    where = dict(group=group, case=case.name, dtype=dtype,
+                                 threads=t, batch=batch)
+                    if group == "overhead":
+                        checks = [check("sklearn/mlpx", sk_ratio, ">=",
+                                        OVERHEAD_MIN_SPEEDUP.get(batch, 8.0), **where)]
+                    else:
+                        checks = [check("% ceiling", pct, ">=", CEILING_MIN_PCT, **where)]
+                        if t == 2:
+                            checks.append(check("sklearn/mlpx", sk_ratio, ">=",
+                                                COMPUTE_MIN_SPEEDUP_2T, **where))
+                        checks.append(check("torch/mlpx", torch_ratio, ">", 1.0, **where))
+                    name = f"{case.name} {'-'.join(map(str, sizes))}"
+                    emit(_row(group, name, dtype, t, batch, "ms/epoch", times, checks,
+                              gflops=gflops, pct_ceiling=pct, ceiling_gflops=ceil,
+                              epochs=case.epochs,
+                              repeats=config.repeats, n_rows=len(case.X),
+                              layer_sizes=list(sizes), epoch_flops=flops,
+                              runs={lib: r["runs"] for lib, r in res.items()},
+                              ceiling_runs=measured["runs"] if measured else None))
         return medians
 
     def thread_scaling(group, medians, minimum):

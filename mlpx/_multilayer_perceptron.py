@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from mlpx import _param_checks as pc
 from mlpx._core._epoch import DIVERGED, run_epoch
-from mlpx._core._forward_backward import forward, forward_calls_blas, loss_gradient
+from mlpx._core._forward_backward import forward, forward_needs_blas_cap, loss_gradient
 from mlpx._losses import mean_loss
 from mlpx._network import (
     ACTIVATION_CODES,
@@ -291,15 +291,18 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
         if flops < _SMALL_FORWARD_FLOPS:
             _FORWARD[params.dtype](params, sizes, hidden, output, X, out, 1, **csr)
-        elif not forward_calls_blas(sizes, n_samples, bool(csr),
-                                    params.dtype == np.float32):
-            # only our own kernels run: no BLAS cap to set (about 35 us)
-            _FORWARD[params.dtype](params, sizes, hidden, output, X, out,
-                                   effective_n_threads(), **csr)
-        else:
+            return out
+        n_threads = effective_n_threads()
+        if forward_needs_blas_cap(sizes, n_samples, n_threads, bool(csr),
+                                  params.dtype == np.float32):
             with single_threaded_blas():
                 _FORWARD[params.dtype](params, sizes, hidden, output, X, out,
-                                       effective_n_threads(), **csr)
+                                       n_threads, **csr)
+        else:
+            # one engine thread (BLAS keeps its own threads), or only our own
+            # kernels: no cap to set (about 50 us)
+            _FORWARD[params.dtype](params, sizes, hidden, output, X, out, n_threads,
+                                   **csr)
         return out
 
     # -------------------------------------------------------------------- fit

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import threadpoolctl
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = ROOT / "benchmarks" / "compare.py"
@@ -163,6 +164,36 @@ def test_tiny_run_training_rows_summary_and_json(compare, tmp_path):
     assert {"platform", "cpu_count", "versions", "threadpool_info"} <= set(machine)
     assert machine["versions"]["mlpx"] and machine["versions"]["sklearn"]
     assert isinstance(machine["threadpool_info"], list)
+
+
+def test_training_interleaves_dtypes_and_thread_budgets_within_each_repeat(
+        compare, monkeypatch):
+    # The 1t/2t and f64/f32 ratios compare variants timed side by side: each
+    # repeat runs every (dtype, threads) variant, each with every library.
+    calls = []
+
+    def fake_fit(cls, X, y, params):
+        lib = "mlpx" if cls.__module__.startswith("mlpx") else "sklearn"
+        blas = next(p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+        calls.append((lib, X.dtype.name, blas["num_threads"], len(X)))
+        est = cls(**params)
+        est.coefs_ = [np.zeros((1, 1), X.dtype)]
+        return 1.0 + len(calls), est
+
+    monkeypatch.setattr(compare, "fit_ms_per_epoch", fake_fit)
+    case = compare.overhead_cases(1, (200,), ("digits",))[0]
+    variants = [("float64", 1), ("float64", 2), ("float32", 1), ("float32", 2)]
+    res = compare.time_training(case, variants, 200, 2, ("mlpx", "sklearn"))
+    n = len(case.X)
+    timed = [c for c in calls if c[3] == n]
+    assert len(calls) - len(timed) == 2 * len(variants)  # one warm-up fit each
+    order = [(dtype, threads, lib) for dtype, threads in variants
+             for lib in ("mlpx", "sklearn")]
+    assert [(d, t, lib) for lib, d, t, _ in timed] == order * 2
+    assert set(res) == set(variants)
+    first = 2 * len(variants)  # ms of the first timed call, then one more per call
+    for i, (dtype, threads, lib) in enumerate(order * 2):
+        assert res[dtype, threads][lib]["runs"][i // len(order)] == 1.0 + first + i + 1
 
 
 def test_tiny_run_predict_rows(compare):

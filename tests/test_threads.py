@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import mlpx._core._forward_backward  # noqa: F401  (loads the engine's OpenMP runtime)
+import numpy as np
+import pytest
 from mlpx._core._openmp import omp_max_threads
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -39,24 +41,46 @@ def test_omp_num_threads_is_honoured_and_reported():
     assert "openmp" in rest  # the thread pools section lists the OpenMP runtime
 
 
-def test_forward_calls_blas_only_beyond_the_tile_kernels():
-    # A multi-threaded predict caps BLAS at one thread only when the forward
-    # pass will call it; the decision follows the engine's chunks (256 to
-    # 1024 rows: all of them up to 1024) and what the tiles take (m n k <= 3e5,
-    # or in float32 at most 256 rows).
-    import numpy as np
-    from mlpx._core._forward_backward import _gemm, forward_calls_blas
+def test_forward_caps_blas_only_when_its_chunks_run_in_parallel_and_call_it():
+    # A predict caps BLAS at one thread only when the forward pass runs its
+    # chunks (256 to 1024 rows) on several threads and one of its products is
+    # BLAS's, not the tiles' (m n k <= 3e5, in float32 at most 256 rows, or at
+    # most 16 rows). On one thread BLAS keeps its own threads.
+    from mlpx._core._forward_backward import _gemm
+    from mlpx._core._forward_backward import forward_needs_blas_cap as cap
 
     kernels = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0,
                     np.ones((1, 1)), "small")
     digits_net = np.array([64, 10, 10, 10], dtype=np.intp)
     wide = np.array([1000, 10, 2], dtype=np.intp)  # 256 x 1000 x 10 = 2.56e6
     narrow = np.array([100, 30, 2], dtype=np.intp)  # 327 x 100 x 30 = 9.8e5
-    assert forward_calls_blas(digits_net, 400) is (not kernels)  # 400 x 64 x 10
-    assert forward_calls_blas(digits_net, 5000) is True  # 1024 x 64 x 10
-    assert forward_calls_blas(wide, 5000) is True  # float64: BLAS above 3e5
-    assert forward_calls_blas(wide, 5000, single=True) is (not kernels)  # 256 rows
-    assert forward_calls_blas(narrow, 5000, single=True) is True
+    mnist = np.array([784, 100, 10], dtype=np.intp)
+    assert cap(digits_net, 5000, 2) is True  # 5 chunks of 1024 x 64 x 10
+    assert cap(digits_net, 5000, 1) is False  # one thread
+    assert cap(digits_net, 400, 2) is False  # one chunk
+    assert cap(mnist, 100, 2) is False  # one chunk: BLAS may use both threads
+    assert cap(wide, 5000, 2) is True  # float64: BLAS above 3e5
+    assert cap(wide, 5000, 2, single=True) is (not kernels)  # 256 rows
+    assert cap(narrow, 5000, 2, single=True) is True
     # a sparse first layer is the engine's own loop; the rest is small
-    assert forward_calls_blas(wide, 5000, True) is (not kernels)
-    assert forward_calls_blas(digits_net, 0) is False
+    assert cap(wide, 5000, 2, True) is (not kernels)
+    assert cap(digits_net, 0, 2) is False
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_is_bit_identical_under_one_or_two_thread_budgets(dtype):
+    # 16 rows: the tiles; 200: one chunk, BLAS free to use both threads;
+    # 3000: chunks on two engine threads, BLAS capped at one
+    from mlpx import MLPXClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((3000, 784)).astype(dtype)
+    y = rng.integers(0, 10, 3000)
+    with threadpool_limits(limits=1):
+        model = MLPXClassifier((100,), max_iter=2, random_state=0).fit(X[:600], y[:600])
+    for n in (16, 200, 3000):
+        out = []
+        for t in (1, 2):
+            with threadpool_limits(limits=t):
+                out.append(model.predict_proba(X[:n]))
+        np.testing.assert_array_equal(out[0], out[1])

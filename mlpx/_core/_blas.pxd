@@ -20,8 +20,8 @@ cdef extern from "_small_gemm.h":
         char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
         intp lda, const float* B, intp ldb, float beta, float* C, intp ldc,
         const float* bias, const float* Z, intp ldz, int epi) noexcept nogil
-    bint tiles_take "mlpx_tiles_take" (bint single, char tb, intp m, intp n,
-                                        intp k) noexcept nogil
+    bint tiles_take "mlpx_tiles_take" (bint single, char ta, char tb, intp m,
+                                        intp n, intp k) noexcept nogil
     int EPI_NONE "MLPX_EPI_NONE"
     int EPI_RELU "MLPX_EPI_RELU"
     int EPI_RELU_GRAD "MLPX_EPI_RELU_GRAD"
@@ -64,7 +64,7 @@ cdef inline int small_gemm_epilogue(
     in the store, by the tile kernels. Return -1, writing nothing, when the
     product is not theirs (tiles_take) or they cannot run here: the caller then
     runs gemm and the epilogue as passes of their own."""
-    if not tiles_take(floating is float, tb, m, n, k):
+    if not tiles_take(floating is float, c'N', tb, m, n, k):
         return -1
     if floating is float:
         return gemm_epi_s(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
@@ -75,7 +75,7 @@ cdef inline void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
                       const floating* A, intp lda, const floating* B, intp ldb,
                       floating beta, floating* C, intp ldc) noexcept nogil:
     """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C."""
-    if tiles_take(floating is float, tb, m, n, k):
+    if tiles_take(floating is float, ta, tb, m, n, k):
         if small_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) == 0:
             return
     blas_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)

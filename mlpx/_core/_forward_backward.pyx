@@ -21,23 +21,36 @@ from ._kernels cimport (
 ctypedef Py_ssize_t intp
 
 
-cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil:
-    """Rows per chunk of forward(): CHUNK_FLOPS of work, 256 to 1024 rows."""
+cdef double forward_flops_row(const Net* net) noexcept nogil:
+    """Flops of the forward pass of one row."""
     cdef double flops_row = 0
-    cdef intp rows
     cdef int l
     for l in range(net.n_layers):
         flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
-    rows = <intp>(CHUNK_FLOPS / flops_row) + 1
+    return flops_row
+
+
+cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil:
+    """Rows per chunk of forward(): CHUNK_FLOPS of work, 256 to 1024 rows."""
+    cdef intp rows = <intp>(CHUNK_FLOPS / forward_flops_row(net)) + 1
     return min(max(rows, 256), 1024, n)
 
 
-def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False,
-                       bint single=False):
-    """Whether forward() on n rows calls BLAS: a product the tile kernels do
-    not take (tiles_take; single: float32), or no such kernels on this CPU.
-    Only then need BLAS be capped at one thread around a multi-threaded
-    forward pass."""
+cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexcept nogil:
+    """Threads forward() runs its chunks of `rows` rows on: one when the work
+    is too small to split or there is a single chunk."""
+    cdef intp n_chunks = ceil_div(n, rows)
+    if forward_flops_row(net) * n < MIN_PARALLEL_FLOPS or n_chunks < 2:
+        return 1
+    return <int>max(1, min(n_threads, n_chunks))
+
+
+def forward_needs_blas_cap(const intp[::1] sizes, intp n, int n_threads,
+                           bint sparse=False, bint single=False):
+    """Whether forward() on n rows with n_threads must run with BLAS capped at
+    one thread: its chunks run on several threads, and one of its products is
+    not the tile kernels' (tiles_take; single: float32) or they cannot run on
+    this CPU. A forward pass on one thread leaves BLAS its own threads."""
     cdef Net net
     cdef intp rows
     cdef int l
@@ -47,12 +60,13 @@ def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False,
     if net_init(&net, &sizes[0], sizes.shape[0], 0, 0) != 0:
         raise MemoryError()
     rows = forward_chunk_rows(&net, n)
-    for l in range(net.n_layers):
-        if l == 0 and sparse:
-            continue  # the sparse first layer is our own loop
-        if (not small_gemm_available()
-                or not tiles_take(single, c'N', rows, net.sizes[l + 1], net.sizes[l])):
-            blas = True
+    if forward_threads(&net, n, rows, n_threads) > 1:
+        for l in range(net.n_layers):
+            if l == 0 and sparse:
+                continue  # the sparse first layer is our own loop
+            if (not small_gemm_available() or not tiles_take(
+                    single, c'N', c'N', rows, net.sizes[l + 1], net.sizes[l])):
+                blas = True
     net_free(&net)
     return blas
 
@@ -70,10 +84,8 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
     cdef const CSR* sp = NULL
     cdef intp n = out.shape[0], rows, n_chunks, c, r0, mc, scratch_rows
     cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
-    cdef int nt = n_threads, tid
+    cdef int nt, tid
     cdef floating* scratch = NULL
-    cdef double flops_row = 0
-    cdef int l
     if n == 0:
         return
     if x_indptr is not None:
@@ -81,16 +93,11 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
     try:
-        for l in range(net.n_layers):
-            flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
-        # chunks of CHUNK_FLOPS, but never under 256 rows: a BLAS call on a
-        # thinner block repacks the weights for too little work
-        rows = <intp>(CHUNK_FLOPS / flops_row) + 1
-        rows = min(max(rows, 256), 1024, n)
+        # never under 256 rows a chunk: a BLAS call on a thinner block repacks
+        # the weights for too little work
+        rows = forward_chunk_rows(&net, n)
         n_chunks = ceil_div(n, rows)
-        if flops_row * n < MIN_PARALLEL_FLOPS or n_chunks < 2:
-            nt = 1
-        nt = max(1, min(nt, n_chunks))
+        nt = forward_threads(&net, n, rows, n_threads)
         scratch_rows = rows * (net.cum_w[net.n_layers - 1] + 1)
         scratch = <floating*>malloc(nt * scratch_rows * sizeof(floating))
         if scratch == NULL:
