@@ -36,12 +36,7 @@ biases: the same work, which is what is timed.) Every
 cell is the median over the repeats. Within a repeat every dtype and thread
 budget of a case runs in turn, each with every library, so that the ratios
 between libraries, between thread budgets (1t/2t) and between dtypes (f64/f32)
-compare fits timed side by side. A library's time in one repeat is the mean
-over back-to-back fits that fill at least ``fit_window_seconds`` (0.2 s) of
-wall time: a single fit wherever one lasts that long (every compute row, and
-scikit-learn and PyTorch on nearly every small problem), several for mlpx's
-fits of a few ms, whose single short windows are at the mercy of this VM's
-hiccups.
+compare fits timed side by side.
 
 The thread budget t is ``threadpoolctl.threadpool_limits(limits=t)`` on all APIs
 (BLAS threads for scikit-learn, OpenMP threads for mlpx), plus
@@ -242,7 +237,6 @@ class Config:
     compute_rows: int = 60000
     compute_hidden_epochs: tuple = (((100,), 2), ((500, 300), 1))
     predict_sizes: tuple = (1, 10, 100, 1000, 10000)
-    fit_window_seconds: float = 0.2
     predict_seconds: float = 0.2
     predict_min_calls: int = 3
     memory_rows: int = 60000
@@ -255,8 +249,7 @@ class Config:
         settings = dict(repeats=1, overhead_epochs=3, compute_rows=6000,
                         compute_hidden_epochs=(((100,), 1), ((500, 300), 1)),
                         predict_sizes=(1, 10, 100, 1000), predict_seconds=0.02,
-                        predict_min_calls=2, memory_rows=6000, ceiling_seconds=0.1,
-                        fit_window_seconds=0.0)
+                        predict_min_calls=2, memory_rows=6000, ceiling_seconds=0.1)
         settings.update(overrides)
         return cls(**settings)
 
@@ -444,7 +437,7 @@ def fit_ms_per_epoch(cls, X, y, params):
 
 
 def time_training(case, variants, batch_size, repeats, libraries, torch=None,
-                  ceiling_seconds=None, window_seconds=0.0):
+                  ceiling_seconds=None):
     """Median ms/epoch of each library on ``case`` in each (dtype, threads) variant.
 
     Within a repeat every variant runs, and within a variant every library,
@@ -453,12 +446,6 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
     {(dtype, threads): {library: {"median": ms, "runs": [ms, ...]}}}. With
     ``ceiling_seconds`` the GEMM ceiling of each variant is measured after its
     fits in each repeat too, under key "ceiling" (GFLOP/s).
-
-    One measurement is the mean ms/epoch of back-to-back fits (same seed)
-    filling at least ``window_seconds`` of wall time: a fit of a small network
-    lasts a few ms, and on this VM one such short window is now and then
-    1.5-2x slower than the next, while the other libraries' longer fits
-    average that out.
     """
     data = {dtype: (np.ascontiguousarray(case.X, dtype=dtype),
                     case.y if case.classifier else case.y.astype(dtype))
@@ -466,13 +453,7 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
     runs = {v: {lib: [] for lib in libraries} for v in variants}
     torch_mod = torch if "torch" in libraries else None
 
-    def one(lib, X_, y_, epochs, seed, window=0.0):
-        times = [fit_once(lib, X_, y_, epochs, seed)]
-        while sum(times) * epochs < 1000.0 * window:
-            times.append(fit_once(lib, X_, y_, epochs, seed))
-        return statistics.fmean(times)
-
-    def fit_once(lib, X_, y_, epochs, seed):
+    def one(lib, X_, y_, epochs, seed):
         if lib == "torch":
             return torch_ms_per_epoch(torch, X_, y_, case.hidden, case.classifier,
                                       epochs, batch_size, seed)
@@ -496,8 +477,7 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
             X, y = data[dtype]
             with thread_budget(threads, torch_mod):
                 for lib in libraries:
-                    runs[dtype, threads][lib].append(
-                        one(lib, X, y, case.epochs, r, window_seconds))
+                    runs[dtype, threads][lib].append(one(lib, X, y, case.epochs, r))
                 if ceiling_seconds is not None:
                     runs[dtype, threads]["ceiling"].append(
                         gemm_ceiling(dtype, threads, ceiling_seconds)["gflops"])
@@ -699,8 +679,7 @@ def run(config, torch=None, on_row=None):
             for batch in case.batches:
                 results = time_training(
                     case, variants, batch, config.repeats, libraries, torch,
-                    config.ceiling_seconds if group == "compute" else None,
-                    config.fit_window_seconds)
+                    config.ceiling_seconds if group == "compute" else None)
                 for dtype, t in variants:
                     res = results[dtype, t]
                     measured = res.pop("ceiling", None)

@@ -54,7 +54,7 @@ def tiny_config(compare, **overrides):
         overhead_epochs=1, overhead_batches=(200,), overhead_names=("digits",),
         compute_rows=256, compute_hidden_epochs=(((100,), 1),), predict_sizes=(1, 10),
         predict_seconds=0.002, predict_min_calls=2, memory_rows=300, memory_epochs=1,
-        ceiling_seconds=0.01, fit_window_seconds=0.01,
+        ceiling_seconds=0.01,
     )
     settings.update(overrides)
     return compare.Config(**settings)
@@ -194,27 +194,6 @@ def test_training_interleaves_dtypes_and_thread_budgets_within_each_repeat(
     first = 2 * len(variants)  # ms of the first timed call, then one more per call
     for i, (dtype, threads, lib) in enumerate(order * 2):
         assert res[dtype, threads][lib]["runs"][i // len(order)] == 1.0 + first + i + 1
-
-
-def test_a_measurement_is_the_mean_of_fits_filling_the_window(compare, monkeypatch):
-    # 1 epoch; a 10 ms window: mlpx's 4 ms fits run three times (4, 8, 12 ms),
-    # sklearn's 30 ms fit once; the warm-up is a single fit
-    fake_ms = {"mlpx": iter([99.0, 3.0, 4.0, 5.0]), "sklearn": iter([99.0, 30.0])}
-
-    def fake_fit(cls, X, y, params):
-        lib = "mlpx" if cls.__module__.startswith("mlpx") else "sklearn"
-        est = cls(**params)
-        est.coefs_ = [np.zeros((1, 1), X.dtype)]
-        return next(fake_ms[lib]), est
-
-    monkeypatch.setattr(compare, "fit_ms_per_epoch", fake_fit)
-    case = compare.overhead_cases(1, (200,), ("digits",))[0]
-    res = compare.time_training(case, [("float64", 1)], 200, 1, ("mlpx", "sklearn"),
-                                window_seconds=0.01)
-    assert res["float64", 1]["mlpx"]["runs"] == [4.0]
-    assert res["float64", 1]["sklearn"]["runs"] == [30.0]
-    for it in fake_ms.values():  # every fake fit was used, none more
-        assert next(it, None) is None
 
 
 def test_tiny_run_predict_rows(compare):
