@@ -6,6 +6,7 @@ verbose output live here; each epoch runs in `mlpx._core._epoch.run_epoch`.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from abc import ABC, abstractmethod
 from typing import Any, TypeVar
@@ -262,10 +263,11 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         return hasattr(self, "_params")
 
     # ---------------------------------------------------------------- predict
-    def _is_plain_valid_array(self, X):
-        """True for a finite 2-D float ndarray of the right width, fitted without
-        feature names: what validate_data would pass unchanged (it costs more
-        than predicting a few rows, so small predictions skip it)."""
+    def _is_plain_array(self, X):
+        """True for a 2-D C-contiguous float ndarray of the right width, fitted
+        without feature names: what validate_data passes unchanged if it is
+        finite, which the engine checks (validate_data costs more than
+        predicting a few rows, so small predictions skip it)."""
         return (
             type(X) is np.ndarray
             and X.ndim == 2
@@ -274,35 +276,33 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             and X.shape[0] > 0
             and not hasattr(self, "feature_names_in_")
             and X.flags.c_contiguous
-            and bool(np.isfinite(X).all())
         )
 
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (n_samples x n_outputs)."""
-        if check_input and not self._is_plain_valid_array(X):
+        unchecked = check_input and self._is_plain_array(X)
+        if check_input and not unchecked:
             X = validate_data(self, X, accept_sparse=["csr", "csc"],
                               dtype=(np.float64, np.float32), reset=False)
         params = self._sync_params()
         n_samples = X.shape[0]
-        X, csr = _engine_input(X, params.dtype)
+        X_engine, csr = _engine_input(X, params.dtype)
         out = np.empty((n_samples, self.n_outputs_), dtype=params.dtype)
         hidden, output = self._engine_codes()
         sizes = np.asarray(self._layer_units, dtype=np.intp)
+        forward = _FORWARD[params.dtype]
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
-        if flops < _SMALL_FORWARD_FLOPS:
-            _FORWARD[params.dtype](params, sizes, hidden, output, X, out, 1, **csr)
-            return out
-        n_threads = effective_n_threads()
-        if forward_needs_blas_cap(sizes, n_samples, n_threads, bool(csr),
-                                  params.dtype == np.float32):
-            with single_threaded_blas():
-                _FORWARD[params.dtype](params, sizes, hidden, output, X, out,
-                                       n_threads, **csr)
-        else:
-            # one engine thread (BLAS keeps its own threads), or only our own
-            # kernels: no cap to set (about 50 us)
-            _FORWARD[params.dtype](params, sizes, hidden, output, X, out, n_threads,
-                                   **csr)
+        n_threads = 1 if flops < _SMALL_FORWARD_FLOPS else effective_n_threads()
+        # one engine thread (BLAS keeps its own threads), or only our own
+        # kernels: no cap to set (about 50 us)
+        cap = n_threads > 1 and forward_needs_blas_cap(
+            sizes, n_samples, n_threads, bool(csr), params.dtype == np.float32)
+        with single_threaded_blas() if cap else contextlib.nullcontext():
+            finite = forward(params, sizes, hidden, output, X_engine, out, n_threads,
+                             check_finite=unchecked, **csr)
+        if not finite:  # NaN or inf in X: validate_data says so
+            validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+            raise ValueError("Input X contains NaN or infinity.")
         return out
 
     # -------------------------------------------------------------------- fit

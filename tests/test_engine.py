@@ -72,6 +72,27 @@ def test_engine_matches_numpy_reference(hidden, out, depth, dtype):
     np.testing.assert_allclose(out_arr, xs[-1], rtol=rtol * 10, atol=rtol)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_forward_check_finite_refuses_non_finite_input_untouched(bad, dtype):
+    # predict skips validate_data for plain arrays and lets the engine look for
+    # NaN / inf: it must say so and compute nothing, whatever the position.
+    sizes = np.asarray((4, 5, 3), dtype=np.intp)
+    X, _, theta = make_problem("softmax", tuple(sizes), n=37, dtype=dtype)
+    out = np.empty((X.shape[0], 3), dtype=dtype)
+    assert forward(theta, sizes, *codes("relu", "softmax"), X, out, 1, check_finite=True)
+    want = out.copy()
+    for i in (0, X.size // 2, X.size - 1):  # first, middle, last (the vector tail)
+        Xb = X.copy()
+        Xb.flat[i] = bad
+        out[:] = -7
+        assert not forward(theta, sizes, *codes("relu", "softmax"), Xb, out, 1,
+                           check_finite=True)
+        assert (out == -7).all()
+    # without the check the call computes as before
+    assert forward(theta, sizes, *codes("relu", "softmax"), X, out, 1)
+    np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize("sizes", [(30, 200, 50, 10), (784, 64, 10)])
 def test_large_batches_split_into_chunks_match_reference(sizes):
     # Big enough that the batch is cut into several chunks and gradient tasks,

@@ -15,7 +15,7 @@ from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
     CSR, Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
-    forward_rows, batch_gradient, ceil_div, csr_or_null, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
+    forward_rows, batch_gradient, ceil_div, all_finite, csr_or_null, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
 )
 
 ctypedef Py_ssize_t intp
@@ -74,10 +74,13 @@ def forward_needs_blas_cap(const intp[::1] sizes, intp n, int n_threads,
 def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
             int out_act, const floating[:, ::1] X, floating[:, ::1] out,
             int n_threads, const floating[::1] x_data=None,
-            const intp[::1] x_indices=None, const intp[::1] x_indptr=None):
+            const intp[::1] x_indices=None, const intp[::1] x_indptr=None,
+            bint check_finite=False):
     """Write the network's outputs for the rows of X into out (n x sizes[-1]).
 
     For sparse input pass X of shape (0, n_features) and the CSR arrays.
+    With check_finite, dense X holding NaN or inf is left alone: nothing is
+    computed and the call returns False (True otherwise).
     """
     cdef Net net
     cdef CSR csr
@@ -86,8 +89,14 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
     cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
     cdef int nt, tid
     cdef floating* scratch = NULL
+    cdef bint finite = True
     if n == 0:
-        return
+        return True
+    if check_finite and x != NULL:
+        with nogil:
+            finite = all_finite(x, n * X.shape[1])
+        if not finite:
+            return False
     if x_indptr is not None:
         sp = csr_or_null(&csr, x_data, x_indices, x_indptr)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
@@ -120,6 +129,7 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
     finally:
         free(scratch)
         net_free(&net)
+    return True
 
 
 def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,

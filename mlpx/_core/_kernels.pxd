@@ -370,6 +370,8 @@ cdef extern from "_simd.h":
     double mlpx_sumsq_float(const float* x, intp n) noexcept nogil
     double mlpx_sum_double(const double* x, intp n) noexcept nogil
     double mlpx_sum_float(const float* x, intp n) noexcept nogil
+    bint mlpx_all_finite_double(const double* x, intp n) noexcept nogil
+    bint mlpx_all_finite_float(const float* x, intp n) noexcept nogil
 
 
 cdef extern from "_update.h":
@@ -406,6 +408,12 @@ cdef inline double vsum(const floating* x, intp n) noexcept nogil:
     if floating is float:
         return mlpx_sum_float(x, n)
     return mlpx_sum_double(x, n)
+
+
+cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
+    if floating is float:
+        return mlpx_all_finite_float(x, n)
+    return mlpx_all_finite_double(x, n)
 
 
 cdef inline unsigned long long splitmix64(unsigned long long x) noexcept nogil:

@@ -33,4 +33,20 @@ static inline double mlpx_sum_float(const float* x, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) s += (double)x[i];
     return s;
 }
+
+/* Whether no x[i] is NaN or infinite: x * 0 is 0 for finite x and NaN else,
+ * so the sum cannot overflow (unlike a plain sum of x). */
+static inline int mlpx_all_finite_double(const double* x, ptrdiff_t n) {
+    double s = 0.0;
+    #pragma omp simd reduction(+:s)
+    for (ptrdiff_t i = 0; i < n; i++) s += x[i] * 0.0;
+    return s == 0.0;
+}
+
+static inline int mlpx_all_finite_float(const float* x, ptrdiff_t n) {
+    float s = 0.0f;
+    #pragma omp simd reduction(+:s)
+    for (ptrdiff_t i = 0; i < n; i++) s += x[i] * 0.0f;
+    return s == 0.0f;
+}
 #endif
