@@ -2,9 +2,11 @@
 
 import pickle
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -373,6 +375,24 @@ def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
     for bad in ([1, 4], [0, 2]):
         np.testing.assert_array_equal(_binarize(lb, np.array(bad), np.float64),
                                       lb.transform(bad))
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_and_partial_fit_refuse_non_finite_X_with_sklearns_message(bad, dtype, sparse):
+    # fit checks X in one compiled pass (validate_data skips it); the error is
+    # still scikit-learn's and names the estimator
+    X, y = load_digits(return_X_y=True)
+    X = (X[:200] / 16).astype(dtype)
+    X[150, 30] = bad  # past the first batch: nothing may train on it
+    X = scipy.sparse.csr_matrix(X) if sparse else X
+    for fit in (MLPXClassifier(hidden_layer_sizes=(5,), max_iter=2).fit,
+                partial(MLPXClassifier(hidden_layer_sizes=(5,)).partial_fit,
+                        classes=np.unique(y))):
+        message = "Input X contains NaN" if np.isnan(bad) else "Input X contains infinity"
+        with pytest.raises(ValueError, match=message):
+            fit(X, y[:200])
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # no numpy overflow warning leaks
