@@ -377,6 +377,30 @@ def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
                                       lb.transform(bad))
 
 
+@pytest.mark.parametrize("y", [
+    np.array([3, 1, 2, 3, 1]),                      # multiclass int64
+    np.array([-7, 5, 5, -7], dtype=np.int32),       # binary, negative labels
+    np.array([4, 4, 4], dtype=np.uint8),            # a single class
+    np.array([9, 0, 200, 0], dtype=np.uint16),      # unsigned multiclass
+    np.array([0.0, 2.0, 1.0]),                      # floats: LabelBinarizer's own fit
+    np.array(["b", "a", "b"], dtype=object),        # strings: LabelBinarizer's own fit
+    np.array([[1, 0], [0, 1], [1, 1]]),             # multilabel: LabelBinarizer's own fit
+], ids=["int64", "int32-binary", "uint8-one-class", "uint16", "float", "object",
+        "multilabel"])
+def test_fast_label_fit_equals_label_binarizer_fit(y):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from mlpx._multilayer_perceptron import _fit_label_binarizer
+
+    got, want = _fit_label_binarizer(y), LabelBinarizer().fit(y)
+    assert got.y_type_ == want.y_type_
+    assert got.sparse_input_ == want.sparse_input_
+    assert got.classes_.dtype == want.classes_.dtype
+    np.testing.assert_array_equal(got.classes_, want.classes_)
+    np.testing.assert_array_equal(got.transform(y), want.transform(y))
+    np.testing.assert_array_equal(got.inverse_transform(want.transform(y)), y)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
