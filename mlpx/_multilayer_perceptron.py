@@ -897,12 +897,22 @@ _ATTRIBUTES_DOC = """
 """
 
 
+def _is_integer_labels(y):
+    return isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu" and y.size > 0
+
+
+def _unique_labels(y):
+    """unique_labels(y), by one np.unique for a 1-D integer array (its type checks
+    took about 0.35 ms of every partial_fit)."""
+    return np.unique(y) if _is_integer_labels(y) else unique_labels(y)
+
+
 def _fit_label_binarizer(y):
     """LabelBinarizer().fit(y). For a 1-D integer array its three attributes
     come from one np.unique: type_of_target and unique_labels took about
     0.8 ms of every fit of a small network, 60 times np.unique's cost."""
     lb = LabelBinarizer()
-    if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu" and y.size:
+    if _is_integer_labels(y):
         lb.classes_ = np.unique(y)
         lb.y_type_ = "multiclass" if len(lb.classes_) > 2 else "binary"
         lb.sparse_input_ = False
@@ -1047,7 +1057,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             self._label_binarizer = _fit_label_binarizer(y)
             self.classes_ = self._label_binarizer.classes_
         else:
-            classes = unique_labels(y)
+            classes = _unique_labels(y)
             if self.warm_start:
                 if set(classes) != set(self.classes_):
                     raise ValueError(

@@ -387,11 +387,15 @@ def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
     np.array([[1, 0], [0, 1], [1, 1]]),             # multilabel: LabelBinarizer's own fit
 ], ids=["int64", "int32-binary", "uint8-one-class", "uint16", "float", "object",
         "multilabel"])
-def test_fast_label_fit_equals_label_binarizer_fit(y):
+def test_fast_label_fit_equals_sklearns(y):
     from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils.multiclass import unique_labels
 
-    from mlpx._multilayer_perceptron import _fit_label_binarizer
+    from mlpx._multilayer_perceptron import _fit_label_binarizer, _unique_labels
 
+    labels = _unique_labels(y)
+    assert labels.dtype == unique_labels(y).dtype
+    np.testing.assert_array_equal(labels, unique_labels(y))
     got, want = _fit_label_binarizer(y), LabelBinarizer().fit(y)
     assert got.y_type_ == want.y_type_
     assert got.sparse_input_ == want.sparse_input_
