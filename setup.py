@@ -25,7 +25,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_openmp", "_forward_backward", "_epoch", "_multi_seed", "_curvature"]
+MODULES = ["_openmp", "_checks", "_forward_backward", "_epoch", "_multi_seed", "_curvature"]
 
 OPENMP_TEST = textwrap.dedent(
     """

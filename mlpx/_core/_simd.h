@@ -5,6 +5,8 @@
 #ifndef MLPX_SIMD_H
 #define MLPX_SIMD_H
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 static inline double mlpx_sumsq_double(const double* x, ptrdiff_t n) {
     double s = 0.0;
@@ -54,4 +56,57 @@ static inline int mlpx_all_finite_##S(const T* x, ptrdiff_t n) {                
 }
 MLPX_DEFINE_ALL_FINITE(double, double)
 MLPX_DEFINE_ALL_FINITE(float, float)
+
+/* The largest |x[i]| of an array, as the bit pattern of that value with the
+ * sign cleared. For IEEE numbers the order of these patterns, compared as
+ * integers, is the order of |x|, with inf above every finite value and NaN
+ * above inf: one pass tells both whether x is finite and how large it is.
+ * An integer max vectorises in SSE2 (AVX2 when the CPU has it). */
+#define MLPX_ABS_MAX_BODY(T, I, MASK)                                                \
+{                                                                                    \
+    I m = 0;                                                                         \
+    _Pragma("omp simd reduction(max:m)")                                            \
+    for (ptrdiff_t i = 0; i < n; i++) {                                              \
+        I b;                                                                         \
+        memcpy(&b, x + i, sizeof(b));                                                \
+        b &= MASK;                                                                   \
+        m = b > m ? b : m;                                                           \
+    }                                                                                \
+    return m;                                                                        \
+}
+static int32_t mlpx_abs_max_bits_float_base(const float* x, ptrdiff_t n)
+    MLPX_ABS_MAX_BODY(float, int32_t, INT32_MAX)
+static int64_t mlpx_abs_max_bits_double_base(const double* x, ptrdiff_t n)
+    MLPX_ABS_MAX_BODY(double, int64_t, INT64_MAX)
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+__attribute__((target("avx2")))
+static int32_t mlpx_abs_max_bits_float_avx2(const float* x, ptrdiff_t n)
+    MLPX_ABS_MAX_BODY(float, int32_t, INT32_MAX)
+__attribute__((target("avx2")))
+static int64_t mlpx_abs_max_bits_double_avx2(const double* x, ptrdiff_t n)
+    MLPX_ABS_MAX_BODY(double, int64_t, INT64_MAX)
+#define MLPX_ABS_MAX_AVX2 __builtin_cpu_supports("avx2")
+#else
+#define mlpx_abs_max_bits_float_avx2 mlpx_abs_max_bits_float_base
+#define mlpx_abs_max_bits_double_avx2 mlpx_abs_max_bits_double_base
+#define MLPX_ABS_MAX_AVX2 0
+#endif
+#undef MLPX_ABS_MAX_BODY
+
+/* max |x[i]| (0 for n = 0; inf if x holds inf, NaN if it holds NaN) */
+static inline double mlpx_abs_max_float(const float* x, ptrdiff_t n) {
+    const int32_t b = (MLPX_ABS_MAX_AVX2 ? mlpx_abs_max_bits_float_avx2
+                                         : mlpx_abs_max_bits_float_base)(x, n);
+    float v;
+    memcpy(&v, &b, sizeof(v));
+    return (double)v;
+}
+
+static inline double mlpx_abs_max_double(const double* x, ptrdiff_t n) {
+    const int64_t b = (MLPX_ABS_MAX_AVX2 ? mlpx_abs_max_bits_double_avx2
+                                         : mlpx_abs_max_bits_double_base)(x, n);
+    double v;
+    memcpy(&v, &b, sizeof(v));
+    return v;
+}
 #endif
