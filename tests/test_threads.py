@@ -44,8 +44,9 @@ def test_omp_num_threads_is_honoured_and_reported():
 def test_forward_caps_blas_only_when_its_chunks_run_in_parallel_and_call_it():
     # A predict caps BLAS at one thread only when the forward pass runs its
     # chunks (256 to 1024 rows) on several threads and one of its products is
-    # BLAS's, not the tiles' (m n k <= 3e5, in float32 at most 256 rows, or at
-    # most 16 rows). On one thread BLAS keeps its own threads.
+    # BLAS's, not the tiles' (m n k <= 3e5, in float32 at most 256 rows by
+    # weights of at most 384 KB, or at most 16 rows). On one thread BLAS keeps
+    # its own threads.
     from mlpx._core._forward_backward import _gemm
     from mlpx._core._forward_backward import forward_needs_blas_cap as cap
 
@@ -62,6 +63,8 @@ def test_forward_caps_blas_only_when_its_chunks_run_in_parallel_and_call_it():
     assert cap(wide, 5000, 2) is True  # float64: BLAS above 3e5
     assert cap(wide, 5000, 2, single=True) is (not kernels)  # 256 rows
     assert cap(narrow, 5000, 2, single=True) is True
+    assert cap(mnist, 5000, 2, single=True) is (not kernels)  # 784x100: 314 KB
+    assert cap(np.array([784, 500, 10], dtype=np.intp), 5000, 2, single=True) is True
     # a sparse first layer is the engine's own loop; the rest is small
     assert cap(wide, 5000, 2, True) is (not kernels)
     assert cap(digits_net, 0, 2) is False

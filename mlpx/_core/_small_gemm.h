@@ -27,14 +27,18 @@
 /* Which products the tiles compute (the engine asks mlpx_tiles_take):
  * - every product of at most MLPX_SMALL_GEMM_MAX_WORK multiply-adds (m n k):
  *   below it OpenBLAS's packing and dispatch cost more than the arithmetic;
- * - in float32 (`single`), larger ones with at most MLPX_TILE_MAX_ROWS rows
- *   and op(B) = B (a layer's rows in one chunk, a gradient task): the tiles
- *   read A and B in place, while OpenBLAS repacks both on every call, once
- *   per chunk and task of a batch. Training 784-100-10 and 784-500-300-10 on
- *   Zen 3 (one and two threads), they were 4-17 % faster than OpenBLAS in
- *   float32 in every run; in float64 from 5 % faster to 26 % slower, slower in
- *   most runs, so float64 keeps BLAS. More rows (a large predict) would
- *   re-read A from L3 for every column block;
+ * - in float32 (`single`), a larger A @ B with at most MLPX_TILE_MAX_ROWS rows
+ *   and B of at most MLPX_TILE_MAX_B_BYTES (a chunk's layer whose weights stay
+ *   in L2 across the chunk's row tiles): the tiles read A and B in place, while
+ *   OpenBLAS repacks B for every chunk of a batch. Larger weights stream from
+ *   L3 once per k block, where OpenBLAS's packed panels are faster, and so is
+ *   it on the gradient tasks (A^T @ delta). Training on Zen 3, float32, epochs
+ *   alternated 30 times in one process (medians of the ratios), one and two
+ *   threads: 784-100-10 (20000 rows) 2-5 % faster than with the tiles on
+ *   every such product and 3-10 % faster than with none; 784-500-300-10
+ *   (4000 rows) 7-9 % faster than all-tiles, within 2 % of all-BLAS. In
+ *   float64 the tiles lost to OpenBLAS on these products in most runs. More
+ *   rows (a large predict) would re-read A from L3 for every column block;
  * - in both types, A @ B with at most MLPX_TILE_FEW_ROWS rows (the layers of a
  *   predict on a few rows): OpenBLAS packs all of B for them. Float64, one
  *   thread, 784x100 and 500x300 weights: 1.1-3x faster than OpenBLAS up to 16
@@ -43,6 +47,7 @@
  * L2 and a tile's KC x 24-float block of B in L1. */
 #define MLPX_SMALL_GEMM_MAX_WORK 300000
 #define MLPX_TILE_MAX_ROWS 256
+#define MLPX_TILE_MAX_B_BYTES (384 * 1024)
 #define MLPX_TILE_FEW_ROWS 16
 #define MLPX_KC 96
 
@@ -50,7 +55,8 @@ static inline int mlpx_tiles_take(int single, char ta, char tb, ptrdiff_t m,
                                   ptrdiff_t n, ptrdiff_t k) {
     const int bn = tb != 'T' && tb != 't', an = ta != 'T' && ta != 't';
     return m * n * k <= MLPX_SMALL_GEMM_MAX_WORK
-        || (single && m <= MLPX_TILE_MAX_ROWS && bn)
+        || (single && m <= MLPX_TILE_MAX_ROWS && an && bn
+            && k * n * (ptrdiff_t)sizeof(float) <= MLPX_TILE_MAX_B_BYTES)
         || (m <= MLPX_TILE_FEW_ROWS && an && bn);
 }
 
