@@ -308,11 +308,12 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         sizes = np.asarray(self._layer_units, dtype=np.intp)
         forward = _FORWARD[params.dtype]
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
-        n_threads = 1 if flops < _SMALL_FORWARD_FLOPS else effective_n_threads()
-        # one engine thread (BLAS keeps its own threads), or only our own
-        # kernels: no cap to set (about 50 us)
-        cap = n_threads > 1 and forward_needs_blas_cap(
-            sizes, n_samples, n_threads, bool(csr), params.dtype == np.float32)
+        budget = effective_n_threads()
+        n_threads = 1 if flops < _SMALL_FORWARD_FLOPS else budget
+        # BLAS is capped (about 50 us) only when the pass calls it: threaded
+        # BLAS would round differently under another thread budget
+        cap = budget > 1 and forward_needs_blas_cap(
+            sizes, n_samples, budget, bool(csr), params.dtype == np.float32)
         with single_threaded_blas() if cap else contextlib.nullcontext():
             finite = forward(params, sizes, hidden, output, X_engine, out, n_threads,
                              check_finite=unchecked, **csr)

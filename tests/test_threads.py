@@ -41,12 +41,11 @@ def test_omp_num_threads_is_honoured_and_reported():
     assert "openmp" in rest  # the thread pools section lists the OpenMP runtime
 
 
-def test_forward_caps_blas_only_when_its_chunks_run_in_parallel_and_call_it():
-    # A predict caps BLAS at one thread only when the forward pass runs its
-    # chunks (256 to 1024 rows) on several threads and one of its products is
-    # BLAS's, not the tiles' (m n k <= 3e5, in float32 at most 256 rows by
-    # weights of at most 384 KB, or at most 16 rows). On one thread BLAS keeps
-    # its own threads.
+def test_forward_caps_blas_whenever_it_calls_blas_under_a_budget_of_two():
+    # A predict caps BLAS at one thread when one of the forward pass's products
+    # is BLAS's, not the tiles' (m n k <= 3e5, in float32 A @ B of at most 256
+    # rows, or at most 16 rows): threaded BLAS rounds differently. With only
+    # the tiles, or a budget of one thread, there is no cap to set.
     from mlpx._core._forward_backward import _gemm
     from mlpx._core._forward_backward import forward_needs_blas_cap as cap
 
@@ -58,21 +57,24 @@ def test_forward_caps_blas_only_when_its_chunks_run_in_parallel_and_call_it():
     mnist = np.array([784, 100, 10], dtype=np.intp)
     assert cap(digits_net, 5000, 2) is True  # 5 chunks of 1024 x 64 x 10
     assert cap(digits_net, 5000, 1) is False  # one thread
-    assert cap(digits_net, 400, 2) is False  # one chunk
-    assert cap(mnist, 100, 2) is False  # one chunk: BLAS may use both threads
+    assert cap(digits_net, 400, 2) is False  # 400 x 64 x 10: the tiles
+    assert cap(mnist, 100, 2) is True  # one chunk, but BLAS's
+    assert cap(mnist, 16, 2) is False  # 16 rows: the tiles
     assert cap(wide, 5000, 2) is True  # float64: BLAS above 3e5
     assert cap(wide, 5000, 2, single=True) is (not kernels)  # 256 rows
     assert cap(narrow, 5000, 2, single=True) is True
-    assert cap(mnist, 5000, 2, single=True) is (not kernels)  # 784x100: 314 KB
-    assert cap(np.array([784, 500, 10], dtype=np.intp), 5000, 2, single=True) is True
+    assert cap(np.array([784, 500, 10], dtype=np.intp), 5000, 2, single=True) is (
+        not kernels)  # 256-row chunks of A @ B
     # a sparse first layer is the engine's own loop; the rest is small
     assert cap(wide, 5000, 2, True) is (not kernels)
     assert cap(digits_net, 0, 2) is False
 
 
+@pytest.mark.parametrize("hidden", [(100,), (500,)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_predict_is_bit_identical_under_one_or_two_thread_budgets(dtype):
-    # 16 rows: the tiles; 200: one chunk, BLAS free to use both threads;
+def test_predict_is_bit_identical_under_one_or_two_thread_budgets(dtype, hidden):
+    # 16 rows: the tiles; 200: one chunk (float64: BLAS, capped at one thread;
+    # float32: the tiles);
     # 3000: chunks on two engine threads, BLAS capped at one
     from mlpx import MLPXClassifier
 
@@ -80,7 +82,7 @@ def test_predict_is_bit_identical_under_one_or_two_thread_budgets(dtype):
     X = rng.random((3000, 784)).astype(dtype)
     y = rng.integers(0, 10, 3000)
     with threadpool_limits(limits=1):
-        model = MLPXClassifier((100,), max_iter=2, random_state=0).fit(X[:600], y[:600])
+        model = MLPXClassifier(hidden, max_iter=2, random_state=0).fit(X[:600], y[:600])
     for n in (16, 200, 3000):
         out = []
         for t in (1, 2):

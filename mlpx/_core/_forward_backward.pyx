@@ -47,26 +47,27 @@ cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexc
 
 def forward_needs_blas_cap(const intp[::1] sizes, intp n, int n_threads,
                            bint sparse=False, bint single=False):
-    """Whether forward() on n rows with n_threads must run with BLAS capped at
-    one thread: its chunks run on several threads, and one of its products is
-    not the tile kernels' (tiles_take; single: float32) or they cannot run on
-    this CPU. A forward pass on one thread leaves BLAS its own threads."""
+    """Whether forward() on n rows under a budget of n_threads must run with
+    BLAS capped at one thread: one of its products is BLAS's, not the tile
+    kernels' (tiles_take; single: float32), or they cannot run on this CPU.
+    Threaded OpenBLAS does not round as one-thread OpenBLAS does (a 784-500
+    layer on 17-256 rows differed by an ulp), so BLAS keeps its own threads
+    only when none of its products is BLAS's."""
     cdef Net net
     cdef intp rows
     cdef int l
     cdef bint blas = False
-    if n == 0:
+    if n == 0 or n_threads <= 1:
         return False
     if net_init(&net, &sizes[0], sizes.shape[0], 0, 0) != 0:
         raise MemoryError()
     rows = forward_chunk_rows(&net, n)
-    if forward_threads(&net, n, rows, n_threads) > 1:
-        for l in range(net.n_layers):
-            if l == 0 and sparse:
-                continue  # the sparse first layer is our own loop
-            if (not small_gemm_available() or not tiles_take(
-                    single, c'N', c'N', rows, net.sizes[l + 1], net.sizes[l])):
-                blas = True
+    for l in range(net.n_layers):
+        if l == 0 and sparse:
+            continue  # the sparse first layer is our own loop
+        if (not small_gemm_available() or not tiles_take(
+                single, c'N', c'N', rows, net.sizes[l + 1], net.sizes[l])):
+            blas = True
     net_free(&net)
     return blas
 

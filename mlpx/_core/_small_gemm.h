@@ -28,17 +28,18 @@
  * - every product of at most MLPX_SMALL_GEMM_MAX_WORK multiply-adds (m n k):
  *   below it OpenBLAS's packing and dispatch cost more than the arithmetic;
  * - in float32 (`single`), a larger A @ B with at most MLPX_TILE_MAX_ROWS rows
- *   and B of at most MLPX_TILE_MAX_B_BYTES (a chunk's layer whose weights stay
- *   in L2 across the chunk's row tiles): the tiles read A and B in place, while
- *   OpenBLAS repacks B for every chunk of a batch. Larger weights stream from
- *   L3 once per k block, where OpenBLAS's packed panels are faster, and so is
- *   it on the gradient tasks (A^T @ delta). Training on Zen 3, float32, epochs
- *   alternated 30 times in one process (medians of the ratios), one and two
- *   threads: 784-100-10 (20000 rows) 2-5 % faster than with the tiles on
- *   every such product and 3-10 % faster than with none; 784-500-300-10
- *   (4000 rows) 7-9 % faster than all-tiles, within 2 % of all-BLAS. In
- *   float64 the tiles lost to OpenBLAS on these products in most runs. More
- *   rows (a large predict) would re-read A from L3 for every column block;
+ *   (a chunk's layer): the tiles read A and B in place, while OpenBLAS
+ *   repacks B for every chunk of a batch. The gradient tasks (A^T @ delta)
+ *   go to OpenBLAS: training on Zen 3, float32, epochs alternated 30-40 times
+ *   in one process (medians of the ratios), one and two threads, that was
+ *   7-9 % faster than the tiles on 784-500-300-10 and 0-5 % on 784-100-10.
+ *   OpenBLAS would also be 2-7 % faster on the forward products of weights
+ *   above 256 KB (784 x 100 and larger), but a predict of one chunk leaves
+ *   OpenBLAS its own threads, and its threaded sgemm does not round as its
+ *   one-thread sgemm does: with it predict_proba differed by an ulp between
+ *   one and two threads. In float64 the tiles lost to OpenBLAS on these
+ *   products in most runs. More rows (a large predict) would re-read A from
+ *   L3 for every column block;
  * - in both types, A @ B with at most MLPX_TILE_FEW_ROWS rows (the layers of a
  *   predict on a few rows): OpenBLAS packs all of B for them. Float64, one
  *   thread, 784x100 and 500x300 weights: 1.1-3x faster than OpenBLAS up to 16
@@ -47,7 +48,6 @@
  * L2 and a tile's KC x 24-float block of B in L1. */
 #define MLPX_SMALL_GEMM_MAX_WORK 300000
 #define MLPX_TILE_MAX_ROWS 256
-#define MLPX_TILE_MAX_B_BYTES (384 * 1024)
 #define MLPX_TILE_FEW_ROWS 16
 #define MLPX_KC 96
 
@@ -55,8 +55,7 @@ static inline int mlpx_tiles_take(int single, char ta, char tb, ptrdiff_t m,
                                   ptrdiff_t n, ptrdiff_t k) {
     const int bn = tb != 'T' && tb != 't', an = ta != 'T' && ta != 't';
     return m * n * k <= MLPX_SMALL_GEMM_MAX_WORK
-        || (single && m <= MLPX_TILE_MAX_ROWS && an && bn
-            && k * n * (ptrdiff_t)sizeof(float) <= MLPX_TILE_MAX_B_BYTES)
+        || (single && m <= MLPX_TILE_MAX_ROWS && an && bn)
         || (m <= MLPX_TILE_FEW_ROWS && an && bn);
 }
 
