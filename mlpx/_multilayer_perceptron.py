@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from mlpx import _param_checks as pc
 from mlpx._core._checks import abs_max
 from mlpx._core._epoch import DIVERGED, run_epoch
-from mlpx._core._forward_backward import forward, forward_needs_blas_cap, loss_gradient
+from mlpx._core._forward_backward import forward, forward_calls_blas, loss_gradient
 from mlpx._losses import mean_loss
 from mlpx._network import (
     ACTIVATION_CODES,
@@ -308,12 +308,15 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         sizes = np.asarray(self._layer_units, dtype=np.intp)
         forward = _FORWARD[params.dtype]
         flops = 2.0 * n_samples * (params.size - sum(self._layer_units[1:]))
-        budget = effective_n_threads()
-        n_threads = 1 if flops < _SMALL_FORWARD_FLOPS else budget
+        calls_blas = forward_calls_blas(sizes, n_samples, bool(csr),
+                                        params.dtype == np.float32)
+        small = flops < _SMALL_FORWARD_FLOPS
+        # the budget costs 3 us to read: a small pass of tiles only needs none
+        budget = 1 if small and not calls_blas else effective_n_threads()
+        n_threads = 1 if small else budget
         # BLAS is capped (about 50 us) only when the pass calls it: threaded
         # BLAS would round differently under another thread budget
-        cap = budget > 1 and forward_needs_blas_cap(
-            sizes, n_samples, budget, bool(csr), params.dtype == np.float32)
+        cap = calls_blas and budget > 1
         with single_threaded_blas() if cap else contextlib.nullcontext():
             finite = forward(params, sizes, hidden, output, X_engine, out, n_threads,
                              check_finite=unchecked, **csr)

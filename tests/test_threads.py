@@ -41,13 +41,13 @@ def test_omp_num_threads_is_honoured_and_reported():
     assert "openmp" in rest  # the thread pools section lists the OpenMP runtime
 
 
-def test_forward_caps_blas_whenever_it_calls_blas_under_a_budget_of_two():
-    # A predict caps BLAS at one thread when one of the forward pass's products
-    # is BLAS's, not the tiles' (m n k <= 3e5, in float32 A @ B of at most 256
-    # rows, or at most 16 rows): threaded BLAS rounds differently. With only
-    # the tiles, or a budget of one thread, there is no cap to set.
+def test_forward_calls_blas_only_for_products_the_tiles_do_not_take():
+    # A predict caps BLAS at one thread (under a budget of two or more) when
+    # one of the forward pass's products is BLAS's, not the tiles' (m n k <=
+    # 3e5, in float32 A @ B of at most 256 rows, or at most 16 rows): threaded
+    # BLAS rounds differently. With only the tiles there is no cap to set.
     from mlpx._core._forward_backward import _gemm
-    from mlpx._core._forward_backward import forward_needs_blas_cap as cap
+    from mlpx._core._forward_backward import forward_calls_blas as cap
 
     kernels = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0,
                     np.ones((1, 1)), "small")
@@ -55,19 +55,18 @@ def test_forward_caps_blas_whenever_it_calls_blas_under_a_budget_of_two():
     wide = np.array([1000, 10, 2], dtype=np.intp)  # 256 x 1000 x 10 = 2.56e6
     narrow = np.array([100, 30, 2], dtype=np.intp)  # 327 x 100 x 30 = 9.8e5
     mnist = np.array([784, 100, 10], dtype=np.intp)
-    assert cap(digits_net, 5000, 2) is True  # 5 chunks of 1024 x 64 x 10
-    assert cap(digits_net, 5000, 1) is False  # one thread
-    assert cap(digits_net, 400, 2) is False  # 400 x 64 x 10: the tiles
-    assert cap(mnist, 100, 2) is True  # one chunk, but BLAS's
-    assert cap(mnist, 16, 2) is False  # 16 rows: the tiles
-    assert cap(wide, 5000, 2) is True  # float64: BLAS above 3e5
-    assert cap(wide, 5000, 2, single=True) is (not kernels)  # 256 rows
-    assert cap(narrow, 5000, 2, single=True) is True
-    assert cap(np.array([784, 500, 10], dtype=np.intp), 5000, 2, single=True) is (
+    assert cap(digits_net, 5000) is True  # 1024 x 64 x 10 chunks
+    assert cap(digits_net, 400) is False  # 400 x 64 x 10: the tiles
+    assert cap(mnist, 100) is True  # one chunk, but BLAS's
+    assert cap(mnist, 16) is False  # 16 rows: the tiles
+    assert cap(wide, 5000) is True  # float64: BLAS above 3e5
+    assert cap(wide, 5000, single=True) is (not kernels)  # 256 rows
+    assert cap(narrow, 5000, single=True) is True
+    assert cap(np.array([784, 500, 10], dtype=np.intp), 5000, single=True) is (
         not kernels)  # 256-row chunks of A @ B
     # a sparse first layer is the engine's own loop; the rest is small
-    assert cap(wide, 5000, 2, True) is (not kernels)
-    assert cap(digits_net, 0, 2) is False
+    assert cap(wide, 5000, True) is (not kernels)
+    assert cap(digits_net, 0) is False
 
 
 @pytest.mark.parametrize("hidden", [(100,), (500,)])

@@ -45,19 +45,18 @@ cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexc
     return <int>max(1, min(n_threads, n_chunks))
 
 
-def forward_needs_blas_cap(const intp[::1] sizes, intp n, int n_threads,
-                           bint sparse=False, bint single=False):
-    """Whether forward() on n rows under a budget of n_threads must run with
-    BLAS capped at one thread: one of its products is BLAS's, not the tile
-    kernels' (tiles_take; single: float32), or they cannot run on this CPU.
-    Threaded OpenBLAS does not round as one-thread OpenBLAS does (a 784-500
-    layer on 17-256 rows differed by an ulp), so BLAS keeps its own threads
-    only when none of its products is BLAS's."""
+def forward_calls_blas(const intp[::1] sizes, intp n, bint sparse=False,
+                       bint single=False):
+    """Whether forward() on n rows calls BLAS: one of its products is not the
+    tile kernels' (tiles_take; single: float32), or they cannot run on this
+    CPU. Under a budget of several threads the caller then caps BLAS at one:
+    threaded OpenBLAS does not round as one-thread OpenBLAS does (a 784-500
+    layer on 17-256 rows differed by an ulp)."""
     cdef Net net
     cdef intp rows
     cdef int l
     cdef bint blas = False
-    if n == 0 or n_threads <= 1:
+    if n == 0:
         return False
     if net_init(&net, &sizes[0], sizes.shape[0], 0, 0) != 0:
         raise MemoryError()
