@@ -88,3 +88,23 @@ def test_predict_is_bit_identical_under_one_or_two_thread_budgets(dtype, hidden)
             with threadpool_limits(limits=t):
                 out.append(model.predict_proba(X[:n]))
         np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_blas_cap_holds_inside_and_restores_every_library_after():
+    from mlpx._threads import single_threaded_blas
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        assert before and max(before) == 2
+        with single_threaded_blas():
+            assert set(blas_threads()) == {1}
+            with single_threaded_blas():  # nested (another engine call): still one
+                assert set(blas_threads()) == {1}
+            assert set(blas_threads()) == {1}
+        assert blas_threads() == before
+        with pytest.raises(RuntimeError), single_threaded_blas():
+            raise RuntimeError("engine failed")
+        assert blas_threads() == before
