@@ -149,6 +149,36 @@ def test_fit_is_bit_identical_for_one_or_two_openmp_threads(cls, solver):
     np.testing.assert_array_equal(p1, p2)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_float32_training_with_large_weights_tracks_float64(activation):
+    # 300 x 200 weights take 240 KB in float32 and a batch of 200 is two chunks
+    # of 100 rows: training sends these forward products to BLAS, a predict
+    # keeps them on the tile kernels. From the same weights, one epoch in
+    # float32 must follow the float64 epoch to float32 accuracy, on one or two
+    # threads alike.
+    X, y = data(MLPXClassifier, n=400, d=300, seed=2)
+    params = dict(hidden_layer_sizes=(200,), activation=activation, solver="sgd",
+                  momentum=0.0, learning_rate_init=0.05, batch_size=200, shuffle=False,
+                  alpha=1e-3, max_iter=1, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = MLPXClassifier(**params).fit(X.astype(np.float32), y)
+        fits = {}
+        for dtype, n_threads in ((np.float64, 1), (np.float32, 1), (np.float32, 2)):
+            est = clone(start).fit(X.astype(dtype), y)  # sets the shapes
+            for dst, src in zip(est.coefs_ + est.intercepts_,
+                                start.coefs_ + start.intercepts_):
+                dst[...] = src
+            with threadpool_limits(limits=n_threads, user_api="openmp"):
+                fits[dtype, n_threads] = est.fit(X.astype(dtype), y)
+    ref, f32, f32_2t = fits[np.float64, 1], fits[np.float32, 1], fits[np.float32, 2]
+    for a, b, c in zip(ref.coefs_ + ref.intercepts_, f32.coefs_ + f32.intercepts_,
+                       f32_2t.coefs_ + f32_2t.intercepts_):
+        assert np.abs(a - b).max() <= 1e-6 * np.abs(a).max()
+        assert np.array_equal(b, c)
+    assert f32.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+
+
 def test_classifier_probabilities():
     X, y = load_digits(return_X_y=True)
     clf = MLPXClassifier(hidden_layer_sizes=(32,), max_iter=100, random_state=0)

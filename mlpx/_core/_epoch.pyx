@@ -69,6 +69,7 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     read_optimizer(&upd, optimizer)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
+    net.training = True
     plan.task_layer = NULL
     plan.task_i0 = NULL
     try:

@@ -95,6 +95,7 @@ def train_seeds_epochs(
     read_optimizer(&upd, optimizer)
     if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
         raise MemoryError()
+    net.training = True
     plan.task_layer = NULL
     plan.task_i0 = NULL
     try:

@@ -33,13 +33,11 @@
  *   go to OpenBLAS: training on Zen 3, float32, epochs alternated 30-40 times
  *   in one process (medians of the ratios), one and two threads, that was
  *   7-9 % faster than the tiles on 784-500-300-10 and 0-5 % on 784-100-10.
- *   OpenBLAS would also be 2-7 % faster on the forward products of weights
- *   above 256 KB (784 x 100 and larger), but a predict of one chunk leaves
- *   OpenBLAS its own threads, and its threaded sgemm does not round as its
- *   one-thread sgemm does: with it predict_proba differed by an ulp between
- *   one and two threads. In float64 the tiles lost to OpenBLAS on these
- *   products in most runs. More rows (a large predict) would re-read A from
- *   L3 for every column block;
+ *   In training, the forward products of large weights go to OpenBLAS too
+ *   (forward_rows in _kernels.pxd decides, before asking here); a predict,
+ *   whose weights stay warm, keeps them on the tiles. In float64 the tiles
+ *   lost to OpenBLAS on these products in most runs. More rows (a large
+ *   predict) would re-read A from L3 for every column block;
  * - in both types, A @ B with at most MLPX_TILE_FEW_ROWS rows (the layers of a
  *   predict on a few rows): OpenBLAS packs all of B for them. Float64, one
  *   thread, 784x100 and 500x300 weights: 1.1-3x faster than OpenBLAS up to 16
