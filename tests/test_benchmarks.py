@@ -1,4 +1,4 @@
-"""The benchmark scripts: benchmarks/compare.py and the asv suite in benchmarks/asv.
+"""The benchmark scripts (benchmarks/compare.py, batch_accounting.py) and the asv suite.
 
 Their machinery runs here on tiny problems (1 epoch, 1 repeat, a few hundred
 rows), so these tests take seconds and say nothing about speed. The benchmarks
@@ -19,6 +19,7 @@ import threadpoolctl
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = ROOT / "benchmarks" / "compare.py"
+ACCOUNTING = ROOT / "benchmarks" / "batch_accounting.py"
 ASV_DIR = ROOT / "benchmarks" / "asv"
 ASV_MLP = ASV_DIR / "benchmarks" / "mlp.py"
 
@@ -40,6 +41,16 @@ def _load(name, path):
 @pytest.fixture(scope="module")
 def compare():
     return _load("_mlpx_benchmarks_compare", COMPARE)
+
+
+@pytest.fixture(scope="module")
+def accounting():
+    # the script imports compare.py from its own directory, as when run directly
+    sys.path.insert(0, str(COMPARE.parent))
+    try:
+        yield _load("_mlpx_benchmarks_accounting", ACCOUNTING)
+    finally:
+        sys.path.remove(str(COMPARE.parent))
 
 
 @pytest.fixture(scope="module")
@@ -298,3 +309,35 @@ def test_asv_suite_smallest_params(asv_mlp):
     assert cls.track_score.unit == "accuracy"
     names = [n for n in dir(cls) if n.split("_")[0] in ("time", "peakmem", "track")]
     assert sorted(names) == ["peakmem_fit", "time_fit", "time_predict", "track_score"]
+
+
+# ----------------------------------------------------------------------------- accounting
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_accounting_products_compute_the_layer_every_way(accounting, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((150, 40)).astype(dtype)
+    W = rng.standard_normal((40, 30)).astype(dtype)
+    delta = rng.standard_normal((150, 30)).astype(dtype)
+    tasks = [(0, 0, 13), (0, 13, 40), (1, 0, 30)]  # layer 1's task is not timed
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for name in ("forward, one call", "forward, 3 chunks", "gradient, one call",
+                 "gradient, 2 tasks"):
+        out = np.full((150, 30), np.nan, dtype)
+        grad = np.full((40, 30), np.nan, dtype)
+        ways = accounting.product_calls(dtype, x, W, delta, out, grad, 64, tasks)
+        for call in ways[name]:
+            call()
+        if name.startswith("forward"):
+            np.testing.assert_allclose(out, x.astype(float) @ W, rtol=rtol, atol=rtol)
+        else:
+            np.testing.assert_allclose(grad, x.T.astype(float) @ delta, rtol=rtol,
+                                       atol=rtol)
+
+
+def test_accounting_tiny_run_reports_the_split(accounting, compare, capsys):
+    X, y = compare.make_synthetic(500)
+    accounting.account("float64", 16, 400, 1, X, y)
+    report = capsys.readouterr().out
+    assert "784-16-10, batch 200" in report and "chunks of 100 rows" in report
+    assert "% of ceiling" in report and "the rest" in report

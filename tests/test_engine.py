@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from mlpx._core._epoch import run_epoch, training_plan
 from mlpx._core._forward_backward import forward, loss_gradient
 from mlpx._core._openmp import openmp_enabled
 
@@ -115,6 +116,43 @@ def test_gradient_is_bit_identical_for_any_thread_count():
     _, g2 = engine_loss_grad(theta, sizes, "relu", "softmax", X, Y, 1e-2, n_threads=2)
     _, g3 = engine_loss_grad(theta, sizes, "relu", "softmax", X, Y, 1e-2, n_threads=3)
     assert np.array_equal(g1, g2) and np.array_equal(g1, g3)
+
+
+@pytest.mark.parametrize("sizes, batch, chunk_rows, first_layer_tasks", [
+    ((784, 100, 10), 200, 100, 6),     # the benchmark network: 2 chunks, 6 tasks of 131 rows
+    ((784, 500, 300, 10), 200, 100, 6),
+    ((64, 10, 10, 10), 200, 200, 1),   # too little work to split
+    ((784, 100, 10), 37, 37, 1),
+])
+def test_training_plan_partitions_the_batch_and_each_layer(sizes, batch, chunk_rows,
+                                                           first_layer_tasks):
+    rows, tasks = training_plan(np.asarray(sizes, dtype=np.intp), batch)
+    assert rows == chunk_rows
+    # every row of every weight matrix belongs to exactly one task, in order
+    for layer in range(len(sizes) - 1):
+        blocks = [(i0, i1) for l, i0, i1 in tasks if l == layer]
+        edges = [i0 for i0, _ in blocks] + [blocks[-1][1]]
+        assert edges[0] == 0 and edges[-1] == sizes[layer]
+        assert all(i1 > i0 for i0, i1 in blocks)
+        assert [i1 for _, i1 in blocks[:-1]] == edges[1:-1]
+    assert sum(l == 0 for l, _, _ in tasks) == first_layer_tasks
+    with pytest.raises(ValueError, match="batch_size"):
+        training_plan(np.asarray(sizes, dtype=np.intp), 0)
+
+
+def test_epoch_refuses_an_order_of_the_wrong_length():
+    # the compiled epoch reads sample_idx[i] for every row: a short order must
+    # be refused before it, not read past its end
+    from mlpx import MLPXClassifier
+
+    X, y = make_problem("softmax", (6, 5, 3), n=50, seed=1)[:2]
+    est = MLPXClassifier(hidden_layer_sizes=(5,), max_iter=1).fit(X, y.argmax(1))
+    params = est._params.copy()
+    sizes = np.asarray(est._layer_units, dtype=np.intp)
+    with pytest.raises(ValueError, match="sample_idx has 10 entries for 50 rows"):
+        run_epoch(params, sizes, *est._engine_codes(), X, y, EMPTY[np.float64],
+                  np.arange(10, dtype=np.intp), 20, 1e-4, est._optimizer, 1)
+    assert np.array_equal(params, est._params)
 
 
 def test_saturated_outputs_give_finite_loss_and_gradient():

@@ -20,6 +20,39 @@ cdef int reraise() except -1:
     return -1
 
 
+def training_plan(const intp[::1] sizes, intp batch_size):
+    """How the engine cuts a mini-batch of `batch_size` rows (see plan_init).
+
+    The cut depends on the layer sizes and the batch size only, never on the
+    thread count. For benchmarks and tests.
+
+    Returns
+    -------
+    chunk_rows : rows of each region-1 chunk (forward pass and deltas).
+    tasks : list of (layer, i0, i1): the region-2 blocks of rows i0:i1 of W_layer
+        whose gradient (and optimizer step) one task computes.
+    """
+    cdef Net net
+    cdef Plan plan
+    cdef intp t
+    if sizes.shape[0] < 2 or min(sizes) < 1 or batch_size < 1:
+        raise ValueError(f"need two or more positive layer sizes and batch_size >= 1, "
+                         f"got sizes={list(sizes)}, batch_size={batch_size}")
+    if net_init(&net, &sizes[0], sizes.shape[0], 0, 0) != 0:
+        raise MemoryError()
+    plan.task_layer = NULL
+    plan.task_i0 = NULL
+    try:
+        if plan_init(&plan, &net, batch_size, False) != 0:
+            raise MemoryError()
+        tasks = [(plan.task_layer[t], plan.task_i0[t], plan.task_i1[t])
+                 for t in range(plan.n_tasks)]
+        return plan.chunk_rows, tasks
+    finally:
+        plan_free(&plan)
+        net_free(&net)
+
+
 def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int out_act,
               const floating[:, ::1] X, const floating[:, ::1] Y,
               const floating[::1] sample_weight, const intp[::1] sample_idx,
@@ -64,6 +97,8 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     cdef int status = EPOCH_OK
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     cdef const intp* idx = &sample_idx[0] if sample_idx.shape[0] > 0 else NULL
+    if sample_idx.shape[0] not in (0, n):
+        raise ValueError(f"sample_idx has {sample_idx.shape[0]} entries for {n} rows")
     if x_indptr is not None:
         sp = csr_or_null(&csr, x_data, x_indices, x_indptr)
     read_optimizer(&upd, optimizer)

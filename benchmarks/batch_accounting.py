@@ -1,0 +1,157 @@
+"""Where a compute-bound training batch spends its time, against the GEMM ceiling.
+
+For a one-hidden-layer network on the 60000 x 784 problem of ``compare.py``
+(default 784-100-10, batch 200, one thread), one run alternates, round after
+round:
+
+* the first layer's forward product ``X_b @ W`` (200 x 784 @ 784 x 100) as one
+  BLAS call: the ceiling product of ``compare.py``;
+* the same product cut as the engine cuts it (``training_plan``: region-1 chunks
+  of rows, each chunk one BLAS call that packs W again);
+* the first layer's weight gradient ``X_b^T @ delta`` as one call, and cut into
+  the engine's region-2 tasks (blocks of rows of W, each packing delta again);
+* a training batch: ``MLPXClassifier.fit`` (adam, 2 epochs of ``--rows`` rows)
+  divided by its batches (fit's fixed costs included).
+
+The products call the BLAS that mlpx calls (scipy's, through
+``scipy.linalg.cython_blas``) with the operands warm in cache. A batch does two
+such products, so "% of ceiling" is (2 x one-call forward) / batch. The batch
+splits into the two products at one call each, what cutting them as the engine
+does adds, and the rest (the optimizer step, the gather of the batch's rows,
+loss and deltas, the output layer, the bias and activation passes, and any
+slowdown of the products in training against warm operands). Medians over the
+rounds.
+
+    python benchmarks/batch_accounting.py                  # float64 and float32
+    python benchmarks/batch_accounting.py --hidden 300 --rounds 9
+"""
+
+import argparse
+import ctypes
+import statistics
+import time
+import warnings
+
+import numpy as np
+from compare import fit_params, make_synthetic, thread_budget  # this script's directory
+from mlpx._core._epoch import training_plan
+from scipy.linalg import cython_blas
+from sklearn.exceptions import ConvergenceWarning
+
+import mlpx
+
+BATCH = 200
+
+
+def _blas_gemm(dtype):
+    """Row-major C = op(A) @ B through scipy's BLAS ?gemm, called via ctypes."""
+    name = "sgemm" if dtype == np.float32 else "dgemm"
+    capsule = cython_blas.__pyx_capi__[name]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype = ctypes.c_void_p
+    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    int_p, void_p, char_p = ctypes.POINTER(ctypes.c_int), ctypes.c_void_p, ctypes.c_char_p
+    fn = ctypes.CFUNCTYPE(None, char_p, char_p, int_p, int_p, int_p, void_p, void_p, int_p,
+                          void_p, int_p, void_p, void_p, int_p)(
+        get_pointer(capsule, get_name(capsule)))
+    scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    one, zero = scalar(1), scalar(0)
+
+    def call(ta, m, n, k, a, lda, b, ldb, c, ldc):
+        """Return a no-argument function computing C (m x n) = op(A) @ B (pointers)."""
+        # BLAS is column-major: C^T = B^T op(A)^T, operands swapped, flags kept.
+        args = (b"N", ta, *(ctypes.byref(ctypes.c_int(v)) for v in (n, m, k)),
+                ctypes.addressof(one), b, ctypes.byref(ctypes.c_int(ldb)), a,
+                ctypes.byref(ctypes.c_int(lda)), ctypes.addressof(zero), c,
+                ctypes.byref(ctypes.c_int(ldc)))
+        return lambda: fn(*args)
+
+    return call
+
+
+def product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks):
+    """The four ways of running the first layer's two products, as call lists."""
+    gemm = _blas_gemm(dtype)
+    m, fi = x.shape
+    fo = W.shape[1]
+    item = x.itemsize
+    xp, wp, dp, op, gp = (a.ctypes.data for a in (x, W, delta, out, grad))
+    chunks = [gemm(b"N", min(chunk_rows, m - r0), fo, fi, xp + r0 * fi * item, fi, wp, fo,
+                   op + r0 * fo * item, fo) for r0 in range(0, m, chunk_rows)]
+    blocks = [gemm(b"T", i1 - i0, fo, m, xp + i0 * item, fi, dp, fo, gp + i0 * fo * item, fo)
+              for layer, i0, i1 in tasks if layer == 0]
+    return {
+        "forward, one call": [gemm(b"N", m, fo, fi, xp, fi, wp, fo, op, fo)],
+        f"forward, {len(chunks)} chunks": chunks,
+        "gradient, one call": [gemm(b"T", fi, fo, m, xp, fi, dp, fo, gp, fo)],
+        f"gradient, {len(blocks)} tasks": blocks,
+    }
+
+
+def seconds_per_round(calls, repeats):
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for call in calls:
+            call()
+    return (time.perf_counter() - start) / repeats
+
+
+def account(dtype, hidden, rows, rounds, X, y):
+    dtype = np.dtype(dtype)
+    Xd = X.astype(dtype)
+    sizes = np.array([X.shape[1], hidden, 10], dtype=np.intp)
+    chunk_rows, tasks = training_plan(sizes, BATCH)
+    rng = np.random.default_rng(0)
+    x = np.ascontiguousarray(Xd[rng.choice(len(Xd), BATCH, replace=False)])
+    W = rng.uniform(-0.08, 0.08, (X.shape[1], hidden)).astype(dtype)
+    delta = rng.standard_normal((BATCH, hidden)).astype(dtype)
+    out = np.empty((BATCH, hidden), dtype)
+    grad = np.empty((X.shape[1], hidden), dtype)
+    ways = product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks)
+    params = fit_params((hidden,), 2, BATCH, 0)
+    n_batches = 2 * -(-rows // BATCH)
+    times = {name: [] for name in [*ways, "training batch"]}
+    with thread_budget(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(rounds):
+            for name, calls in ways.items():
+                times[name].append(seconds_per_round(calls, 50))
+            start = time.perf_counter()
+            mlpx.MLPXClassifier(**params).fit(Xd[:rows], y[:rows])
+            times["training batch"].append((time.perf_counter() - start) / n_batches)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    flops = 2.0 * BATCH * X.shape[1] * hidden
+    names = list(ways)
+    print(f"\n{dtype.name}, {X.shape[1]}-{hidden}-10, batch {BATCH}, one thread: "
+          f"chunks of {chunk_rows} rows, first-layer tasks "
+          f"{[(i0, i1) for layer, i0, i1 in tasks if layer == 0]}; medians of {rounds} rounds")
+    print(f"  {'':24s} {'us':>8s} {'GFLOP/s':>8s}")
+    for name in names:
+        print(f"  {name:24s} {1e6 * med[name]:8.1f} {flops / med[name] / 1e9:8.1f}")
+    batch = med["training batch"]
+    one_call = med[names[0]] + med[names[2]]
+    planned = med[names[1]] + med[names[3]]
+    print(f"  {'training batch':24s} {1e6 * batch:8.1f} {2 * flops / batch / 1e9:8.1f}")
+    print(f"  % of ceiling (2 x one-call forward / batch): {100 * 2 * med[names[0]] / batch:.1f}")
+    print(f"  of the batch: the two products at one call each {100 * one_call / batch:.1f} %, "
+          f"the cut into chunks and tasks {100 * (planned - one_call) / batch:.1f} %, "
+          f"the rest {100 * (batch - planned) / batch:.1f} %")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--rows", type=int, default=20000,
+                        help="training rows of each timed fit (2 epochs)")
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    X, y = make_synthetic(60000)
+    for dtype in args.dtypes.split(","):
+        account(dtype, args.hidden, args.rows, args.rounds, X, y)
+
+
+if __name__ == "__main__":
+    main()
