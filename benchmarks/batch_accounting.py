@@ -1,8 +1,8 @@
 """Where a compute-bound training batch spends its time, against the GEMM ceiling.
 
 For a one-hidden-layer network on the 60000 x 784 problem of ``compare.py``
-(default 784-100-10, batch 200, one thread), one run alternates, round after
-round:
+(default 784-100-10, batch 200, one thread; ``--threads t`` runs the products
+on t threads, as the engine would), one run alternates, round after round:
 
 * the first layer's forward product ``X_b @ W`` (200 x 784 @ 784 x 100) as one
   BLAS call: the ceiling product of ``compare.py``;
@@ -20,19 +20,24 @@ splits into the two products at one call each, what cutting them as the engine
 does adds, and the rest (the optimizer step, the gather of the batch's rows,
 loss and deltas, the output layer, the bias and activation passes, and any
 slowdown of the products in training against warm operands). Medians over the
-rounds.
+rounds. On t threads a one-call product runs as t concurrent copies (its time
+is their wall time / t), and the engine's chunks and tasks are dealt to the
+threads round-robin; the BLAS is capped at one thread, as in the engine.
 
     python benchmarks/batch_accounting.py                  # float64 and float32
+    python benchmarks/batch_accounting.py --threads 2
     python benchmarks/batch_accounting.py --hidden 300 --rounds 9
 """
 
 import argparse
 import ctypes
 import statistics
+import threading
 import time
 import warnings
 
 import numpy as np
+import threadpoolctl
 from compare import fit_params, make_synthetic, thread_budget  # this script's directory
 from mlpx._core._epoch import training_plan
 from scipy.linalg import cython_blas
@@ -90,15 +95,33 @@ def product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks):
     }
 
 
-def seconds_per_round(calls, repeats):
+def seconds_per_round(call_lists, repeats):
+    """Seconds per round of running each list of calls on its own thread, all at once."""
+    if len(call_lists) == 1:
+        start = time.perf_counter()
+        for _ in range(repeats):
+            for call in call_lists[0]:
+                call()
+        return (time.perf_counter() - start) / repeats
+    barrier = threading.Barrier(len(call_lists) + 1)
+
+    def work(calls):
+        barrier.wait()
+        for _ in range(repeats):
+            for call in calls:
+                call()
+
+    workers = [threading.Thread(target=work, args=(calls,)) for calls in call_lists]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
     start = time.perf_counter()
-    for _ in range(repeats):
-        for call in calls:
-            call()
+    for worker in workers:
+        worker.join()
     return (time.perf_counter() - start) / repeats
 
 
-def account(dtype, hidden, rows, rounds, X, y):
+def account(dtype, hidden, rows, rounds, X, y, threads=1):
     dtype = np.dtype(dtype)
     Xd = X.astype(dtype)
     sizes = np.array([X.shape[1], hidden, 10], dtype=np.intp)
@@ -107,24 +130,36 @@ def account(dtype, hidden, rows, rounds, X, y):
     x = np.ascontiguousarray(Xd[rng.choice(len(Xd), BATCH, replace=False)])
     W = rng.uniform(-0.08, 0.08, (X.shape[1], hidden)).astype(dtype)
     delta = rng.standard_normal((BATCH, hidden)).astype(dtype)
-    out = np.empty((BATCH, hidden), dtype)
-    grad = np.empty((X.shape[1], hidden), dtype)
-    ways = product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks)
+    # one output pair per thread: the one-call products run as `threads` copies
+    outs = [(np.empty((BATCH, hidden), dtype), np.empty((X.shape[1], hidden), dtype))
+            for _ in range(threads)]
+    copies = [product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks)
+              for out, grad in outs]
+    names = list(copies[0])
+    # per way, the calls of each thread: copies of a one-call product (time / threads
+    # is then its throughput), or the engine's chunks and tasks dealt round-robin
+    ways = {}
+    for name in names:
+        if "one call" in name:
+            ways[name] = ([copy[name] for copy in copies], threads)
+        else:
+            calls = copies[0][name]
+            ways[name] = ([calls[t::threads] for t in range(threads)], 1)
     params = fit_params((hidden,), 2, BATCH, 0)
     n_batches = 2 * -(-rows // BATCH)
-    times = {name: [] for name in [*ways, "training batch"]}
-    with thread_budget(1), warnings.catch_warnings():
+    times = {name: [] for name in [*names, "training batch"]}
+    with thread_budget(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(rounds):
-            for name, calls in ways.items():
-                times[name].append(seconds_per_round(calls, 50))
+            with threadpoolctl.threadpool_limits(1, user_api="blas"):  # as in the engine
+                for name, (call_lists, per) in ways.items():
+                    times[name].append(seconds_per_round(call_lists, 50) / per)
             start = time.perf_counter()
             mlpx.MLPXClassifier(**params).fit(Xd[:rows], y[:rows])
             times["training batch"].append((time.perf_counter() - start) / n_batches)
     med = {name: statistics.median(t) for name, t in times.items()}
     flops = 2.0 * BATCH * X.shape[1] * hidden
-    names = list(ways)
-    print(f"\n{dtype.name}, {X.shape[1]}-{hidden}-10, batch {BATCH}, one thread: "
+    print(f"\n{dtype.name}, {X.shape[1]}-{hidden}-10, batch {BATCH}, {threads} thread(s): "
           f"chunks of {chunk_rows} rows, first-layer tasks "
           f"{[(i0, i1) for layer, i0, i1 in tasks if layer == 0]}; medians of {rounds} rounds")
     print(f"  {'':24s} {'us':>8s} {'GFLOP/s':>8s}")
@@ -147,10 +182,11 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=20000,
                         help="training rows of each timed fit (2 epochs)")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     X, y = make_synthetic(60000)
     for dtype in args.dtypes.split(","):
-        account(dtype, args.hidden, args.rows, args.rounds, X, y)
+        account(dtype, args.hidden, args.rows, args.rounds, X, y, args.threads)
 
 
 if __name__ == "__main__":

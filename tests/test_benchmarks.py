@@ -335,9 +335,21 @@ def test_accounting_products_compute_the_layer_every_way(accounting, dtype):
                                        atol=rtol)
 
 
-def test_accounting_tiny_run_reports_the_split(accounting, compare, capsys):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_accounting_tiny_run_reports_the_split(accounting, compare, capsys, threads):
     X, y = compare.make_synthetic(500)
-    accounting.account("float64", 16, 400, 1, X, y)
+    accounting.account("float64", 16, 400, 1, X, y, threads)
     report = capsys.readouterr().out
-    assert "784-16-10, batch 200" in report and "chunks of 100 rows" in report
+    assert f"784-16-10, batch 200, {threads} thread(s)" in report
+    assert "chunks of 100 rows" in report
     assert "% of ceiling" in report and "the rest" in report
+
+
+def test_accounting_rounds_run_every_call_on_its_thread(accounting):
+    ran = []
+    lists = [[lambda: ran.append("a0"), lambda: ran.append("a1")], [lambda: ran.append("b")]]
+    assert accounting.seconds_per_round(lists, 3) > 0
+    assert sorted(ran) == sorted(["a0", "a1"] * 3 + ["b"] * 3)
+    ran.clear()
+    accounting.seconds_per_round(lists[:1], 2)
+    assert ran == ["a0", "a1", "a0", "a1"]
