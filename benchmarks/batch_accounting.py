@@ -57,19 +57,20 @@ def _blas_gemm(dtype):
     get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
     get_pointer.restype = ctypes.c_void_p
     get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    int_p, void_p, char_p = ctypes.POINTER(ctypes.c_int), ctypes.c_void_p, ctypes.c_char_p
-    fn = ctypes.CFUNCTYPE(None, char_p, char_p, int_p, int_p, int_p, void_p, void_p, int_p,
-                          void_p, int_p, void_p, void_p, int_p)(
-        get_pointer(capsule, get_name(capsule)))
     scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
-    one, zero = scalar(1), scalar(0)
+    int_p, scalar_p = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(scalar)
+    void_p, char_p = ctypes.c_void_p, ctypes.c_char_p
+    fn = ctypes.CFUNCTYPE(None, char_p, char_p, int_p, int_p, int_p, scalar_p, void_p, int_p,
+                          void_p, int_p, scalar_p, void_p, int_p)(
+        get_pointer(capsule, get_name(capsule)))
 
     def call(ta, m, n, k, a, lda, b, ldb, c, ldc):
         """Return a no-argument function computing C (m x n) = op(A) @ B (pointers)."""
         # BLAS is column-major: C^T = B^T op(A)^T, operands swapped, flags kept.
+        # byref keeps each scalar alive as long as the call's arguments
         args = (b"N", ta, *(ctypes.byref(ctypes.c_int(v)) for v in (n, m, k)),
-                ctypes.addressof(one), b, ctypes.byref(ctypes.c_int(ldb)), a,
-                ctypes.byref(ctypes.c_int(lda)), ctypes.addressof(zero), c,
+                ctypes.byref(scalar(1)), b, ctypes.byref(ctypes.c_int(ldb)), a,
+                ctypes.byref(ctypes.c_int(lda)), ctypes.byref(scalar(0)), c,
                 ctypes.byref(ctypes.c_int(ldc)))
         return lambda: fn(*args)
 

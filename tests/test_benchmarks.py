@@ -6,6 +6,8 @@ are not part of the installed package: the tests skip when the source tree's
 benchmarks/ folder is absent (as in the wheel builders' test runs).
 """
 
+import ctypes
+import gc
 import importlib.util
 import json
 import math
@@ -326,6 +328,9 @@ def test_accounting_products_compute_the_layer_every_way(accounting, dtype):
         out = np.full((150, 30), np.nan, dtype)
         grad = np.full((40, 30), np.nan, dtype)
         ways = accounting.product_calls(dtype, x, W, delta, out, grad, 64, tasks)
+        # the calls' arguments must outlive product_calls: reuse freed memory first
+        gc.collect()
+        scratch = [ctypes.c_double(0.0) for _ in range(2000)]  # noqa: F841
         for call in ways[name]:
             call()
         if name.startswith("forward"):
