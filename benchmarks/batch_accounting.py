@@ -32,13 +32,17 @@ threads round-robin; the BLAS is capped at one thread, as in the engine.
 import argparse
 import ctypes
 import statistics
-import threading
 import time
 import warnings
 
 import numpy as np
 import threadpoolctl
-from compare import fit_params, make_synthetic, thread_budget  # this script's directory
+from compare import (  # this script's directory
+    concurrent_seconds,
+    fit_params,
+    make_synthetic,
+    thread_budget,
+)
 from mlpx._core._epoch import training_plan
 from scipy.linalg import cython_blas
 from sklearn.exceptions import ConvergenceWarning
@@ -96,32 +100,6 @@ def product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks):
     }
 
 
-def seconds_per_round(call_lists, repeats):
-    """Seconds per round of running each list of calls on its own thread, all at once."""
-    if len(call_lists) == 1:
-        start = time.perf_counter()
-        for _ in range(repeats):
-            for call in call_lists[0]:
-                call()
-        return (time.perf_counter() - start) / repeats
-    barrier = threading.Barrier(len(call_lists) + 1)
-
-    def work(calls):
-        barrier.wait()
-        for _ in range(repeats):
-            for call in calls:
-                call()
-
-    workers = [threading.Thread(target=work, args=(calls,)) for calls in call_lists]
-    for worker in workers:
-        worker.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for worker in workers:
-        worker.join()
-    return (time.perf_counter() - start) / repeats
-
-
 def account(dtype, hidden, rows, rounds, X, y, threads=1):
     dtype = np.dtype(dtype)
     Xd = X.astype(dtype)
@@ -154,7 +132,7 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
         for _ in range(rounds):
             with threadpoolctl.threadpool_limits(1, user_api="blas"):  # as in the engine
                 for name, (call_lists, per) in ways.items():
-                    times[name].append(seconds_per_round(call_lists, 50) / per)
+                    times[name].append(concurrent_seconds(call_lists, 50) / 50 / per)
             start = time.perf_counter()
             mlpx.MLPXClassifier(**params).fit(Xd[:rows], y[:rows])
             times["training batch"].append((time.perf_counter() - start) / n_batches)

@@ -363,6 +363,34 @@ def _rate(run, flops_per_round_call, seconds):
     return statistics.median(rates)
 
 
+def concurrent_seconds(call_lists, repeats):
+    """Wall seconds of running each list of calls ``repeats`` times, each list on its
+    own thread, all started together at a barrier (a single list runs on this thread).
+    """
+    if len(call_lists) == 1:
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            for call in call_lists[0]:
+                call()
+        return time.perf_counter() - t0
+    barrier = threading.Barrier(len(call_lists) + 1)
+
+    def work(calls):
+        barrier.wait()
+        for _ in range(repeats):
+            for call in calls:
+                call()
+
+    workers = [threading.Thread(target=work, args=(calls,)) for calls in call_lists]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - t0
+
+
 def gemm_ceiling(dtype, threads, seconds=0.3):
     """GFLOP/s ceiling of the reference product for ``dtype`` and ``threads``.
 
@@ -376,30 +404,13 @@ def gemm_ceiling(dtype, threads, seconds=0.3):
     operands = [(rng.random((m, k)).astype(dtype), rng.random((k, n)).astype(dtype),
                  np.empty((m, n), dtype=dtype)) for _ in range(threads)]
 
+    products = [[lambda A=A, B=B, C=C: np.matmul(A, B, out=C)] for A, B, C in operands]
+
     def single(calls):
-        A, B, C = operands[0]
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            np.matmul(A, B, out=C)
-        return time.perf_counter() - t0
+        return concurrent_seconds(products[:1], calls)
 
     def concurrent(calls):
-        barrier = threading.Barrier(threads + 1)
-
-        def work(i):
-            A, B, C = operands[i]
-            barrier.wait()
-            for _ in range(calls):
-                np.matmul(A, B, out=C)
-
-        workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-        for w in workers:
-            w.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for w in workers:
-            w.join()
-        return time.perf_counter() - t0
+        return concurrent_seconds(products, calls)
 
     with threadpool_limits(limits=threads, user_api="blas"):
         single_rate = _rate(single, flops, seconds)

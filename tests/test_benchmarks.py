@@ -350,11 +350,11 @@ def test_accounting_tiny_run_reports_the_split(accounting, compare, capsys, thre
     assert "% of ceiling" in report and "the rest" in report
 
 
-def test_accounting_rounds_run_every_call_on_its_thread(accounting):
+def test_concurrent_seconds_runs_every_call_on_its_thread(compare):
     ran = []
     lists = [[lambda: ran.append("a0"), lambda: ran.append("a1")], [lambda: ran.append("b")]]
-    assert accounting.seconds_per_round(lists, 3) > 0
+    assert compare.concurrent_seconds(lists, 3) > 0
     assert sorted(ran) == sorted(["a0", "a1"] * 3 + ["b"] * 3)
     ran.clear()
-    accounting.seconds_per_round(lists[:1], 2)
+    compare.concurrent_seconds(lists[:1], 2)
     assert ran == ["a0", "a1", "a0", "a1"]
