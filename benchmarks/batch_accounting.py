@@ -23,6 +23,9 @@ slowdown of the products in training against warm operands). Medians over the
 rounds. On t threads a one-call product runs as t concurrent copies (its time
 is their wall time / t), and the engine's chunks and tasks are dealt to the
 threads round-robin; the BLAS is capped at one thread, as in the engine.
+On more than one thread it also prints what the batch's two parallel regions
+cost with no work in them; on Linux, the share of the machine's CPU time the
+hypervisor stole during the fits.
 
     python benchmarks/batch_accounting.py                  # float64 and float32
     python benchmarks/batch_accounting.py --threads 2
@@ -44,6 +47,7 @@ from compare import (  # this script's directory
     thread_budget,
 )
 from mlpx._core._epoch import training_plan
+from mlpx._core._openmp import parallel_regions_seconds
 from scipy.linalg import cython_blas
 from sklearn.exceptions import ConvergenceWarning
 
@@ -100,6 +104,17 @@ def product_calls(dtype, x, W, delta, out, grad, chunk_rows, tasks):
     }
 
 
+def cpu_jiffies():
+    """(stolen, all) CPU time of the machine so far from /proc/stat, or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal [guest guest_nice, inside user]
+    return fields[7], sum(fields[:8])
+
+
 def account(dtype, hidden, rows, rounds, X, y, threads=1):
     dtype = np.dtype(dtype)
     Xd = X.astype(dtype)
@@ -127,15 +142,21 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
     params = fit_params((hidden,), 2, BATCH, 0)
     n_batches = 2 * -(-rows // BATCH)
     times = {name: [] for name in [*names, "training batch"]}
+    stolen = total = 0
     with thread_budget(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(rounds):
             with threadpoolctl.threadpool_limits(1, user_api="blas"):  # as in the engine
                 for name, (call_lists, per) in ways.items():
                     times[name].append(concurrent_seconds(call_lists, 50) / 50 / per)
+            before = cpu_jiffies()
             start = time.perf_counter()
             mlpx.MLPXClassifier(**params).fit(Xd[:rows], y[:rows])
             times["training batch"].append((time.perf_counter() - start) / n_batches)
+            after = cpu_jiffies()
+            if before is not None and after is not None:
+                stolen += after[0] - before[0]
+                total += after[1] - before[1]
     med = {name: statistics.median(t) for name, t in times.items()}
     flops = 2.0 * BATCH * X.shape[1] * hidden
     print(f"\n{dtype.name}, {X.shape[1]}-{hidden}-10, batch {BATCH}, {threads} thread(s): "
@@ -152,6 +173,14 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
     print(f"  of the batch: the two products at one call each {100 * one_call / batch:.1f} %, "
           f"the cut into chunks and tasks {100 * (planned - one_call) / batch:.1f} %, "
           f"the rest {100 * (batch - planned) / batch:.1f} %")
+    if threads > 1:
+        regions = statistics.median(
+            parallel_regions_seconds(threads, -(-BATCH // chunk_rows), len(tasks), 2000)
+            for _ in range(rounds))
+        print(f"  the batch's two parallel regions, empty: {1e6 * regions:.1f} us "
+              f"({100 * regions / batch:.2f} % of the batch)")
+    if total:
+        print(f"  CPU time stolen by the hypervisor during the fits: {100 * stolen / total:.1f} %")
 
 
 def main(argv=None):

@@ -348,6 +348,21 @@ def test_accounting_tiny_run_reports_the_split(accounting, compare, capsys, thre
     assert f"784-16-10, batch 200, {threads} thread(s)" in report
     assert "chunks of 100 rows" in report
     assert "% of ceiling" in report and "the rest" in report
+    assert ("two parallel regions, empty" in report) == (threads > 1)
+    if accounting.cpu_jiffies() is not None:
+        assert "stolen by the hypervisor" in report
+
+
+def test_accounting_cpu_jiffies_count_forward(accounting):
+    # reads /proc/stat where it exists; elsewhere the report leaves the line out
+    before = accounting.cpu_jiffies()
+    sum(i * i for i in range(200000))
+    after = accounting.cpu_jiffies()
+    if before is None:
+        assert not Path("/proc/stat").exists()
+        return
+    assert 0 <= before[0] <= before[1]
+    assert after[0] >= before[0] and after[1] >= before[1]
 
 
 def test_concurrent_seconds_runs_every_call_on_its_thread(compare):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from mlpx._core._epoch import run_epoch, training_plan
 from mlpx._core._forward_backward import forward, loss_gradient
-from mlpx._core._openmp import openmp_enabled
+from mlpx._core._openmp import openmp_enabled, parallel_regions_seconds
 
 from . import reference
 from .conftest import HIDDEN, OUTPUTS, codes, make_problem
@@ -169,3 +169,16 @@ def test_build_reports_openmp():
     import os
 
     assert openmp_enabled() or os.environ.get("MLPX_NO_OPENMP") == "1"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parallel_regions_seconds_times_both_regions(threads):
+    # it raises RuntimeError itself if a region skipped iterations
+    seconds = parallel_regions_seconds(threads, 2, 7, 50)
+    assert np.isfinite(seconds) and seconds > 0
+
+
+@pytest.mark.parametrize("args", [(0, 2, 7, 5), (2, 0, 7, 5), (2, 2, 65, 5), (2, 2, 7, 0)])
+def test_parallel_regions_seconds_refuses_bad_counts(args):
+    with pytest.raises(ValueError, match="need n_threads >= 1"):
+        parallel_regions_seconds(*args)
