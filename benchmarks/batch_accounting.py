@@ -23,9 +23,8 @@ slowdown of the products in training against warm operands). Medians over the
 rounds. On t threads a one-call product runs as t concurrent copies (its time
 is their wall time / t), and the engine's chunks and tasks are dealt to the
 threads round-robin; the BLAS is capped at one thread, as in the engine.
-On more than one thread it also prints what the batch's two parallel regions
-cost with no work in them; on Linux, the share of the machine's CPU time the
-hypervisor stole during the fits.
+On Linux it also prints the share of the machine's CPU time the hypervisor
+stole during the fits.
 
     python benchmarks/batch_accounting.py                  # float64 and float32
     python benchmarks/batch_accounting.py --threads 2
@@ -47,7 +46,6 @@ from compare import (  # this script's directory
     thread_budget,
 )
 from mlpx._core._epoch import training_plan
-from mlpx._core._openmp import parallel_regions_seconds
 from scipy.linalg import cython_blas
 from sklearn.exceptions import ConvergenceWarning
 
@@ -173,14 +171,9 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
     print(f"  of the batch: the two products at one call each {100 * one_call / batch:.1f} %, "
           f"the cut into chunks and tasks {100 * (planned - one_call) / batch:.1f} %, "
           f"the rest {100 * (batch - planned) / batch:.1f} %")
-    if threads > 1:
-        regions = statistics.median(
-            parallel_regions_seconds(threads, -(-BATCH // chunk_rows), len(tasks), 2000)
-            for _ in range(rounds))
-        print(f"  the batch's two parallel regions, empty: {1e6 * regions:.1f} us "
-              f"({100 * regions / batch:.2f} % of the batch)")
-    if total:
-        print(f"  CPU time stolen by the hypervisor during the fits: {100 * stolen / total:.1f} %")
+    if cpu_jiffies() is not None:
+        share = 100 * stolen / total if total else 0.0
+        print(f"  CPU time stolen by the hypervisor during the fits: {share:.1f} %")
 
 
 def main(argv=None):

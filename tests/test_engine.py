@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from mlpx._core._epoch import run_epoch, training_plan
 from mlpx._core._forward_backward import forward, loss_gradient
-from mlpx._core._openmp import openmp_enabled, parallel_regions_seconds
+from mlpx._core._openmp import openmp_enabled
+
+from mlpx._network import n_params
 
 from . import reference
 from .conftest import HIDDEN, OUTPUTS, codes, make_problem
@@ -171,14 +173,30 @@ def test_build_reports_openmp():
     assert openmp_enabled() or os.environ.get("MLPX_NO_OPENMP") == "1"
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_parallel_regions_seconds_times_both_regions(threads):
-    # it raises RuntimeError itself if a region skipped iterations
-    seconds = parallel_regions_seconds(threads, 2, 7, 50)
-    assert np.isfinite(seconds) and seconds > 0
+def test_divergence_stops_every_thread_count_at_the_same_mini_batch():
+    # A network whose batches are split across threads, and a step size that
+    # overflows the weights within the first epoch: every thread count stops
+    # after the same mini-batch, with the same (diverged) parameters.
+    from mlpx._core._epoch import DIVERGED, run_epoch
+    from threadpoolctl import threadpool_limits
 
+    from mlpx._optimizers import SGDOptimizer
 
-@pytest.mark.parametrize("args", [(0, 2, 7, 5), (2, 0, 7, 5), (2, 2, 65, 5), (2, 2, 7, 0)])
-def test_parallel_regions_seconds_refuses_bad_counts(args):
-    with pytest.raises(ValueError, match="need n_threads >= 1"):
-        parallel_regions_seconds(*args)
+    rng = np.random.default_rng(0)
+    sizes = np.array([300, 256, 128, 10], dtype=np.intp)
+    X = rng.normal(size=(2000, 300))
+    Y = np.eye(10)[rng.integers(0, 10, 2000)]
+    theta0 = rng.normal(scale=0.05, size=n_params(sizes))
+    order = rng.permutation(2000).astype(np.intp)
+    outcomes = []
+    for threads in (1, 2, 3, 8):
+        params = theta0.copy()
+        opt = SGDOptimizer(params.size, np.float64, 1e7, "constant", 0.9, True, 0.5)
+        with threadpool_limits(threads, user_api="openmp"):
+            loss_sum, n_batches, status = run_epoch(
+                params, sizes, *codes("relu", "softmax"), X, Y, np.empty(0), order, 200,
+                1e-4, opt, threads)
+        assert status == DIVERGED
+        outcomes.append((n_batches, opt.t, loss_sum, params.tobytes()))
+    assert 0 < outcomes[0][0] < 9
+    assert all(o == outcomes[0] for o in outcomes[1:])

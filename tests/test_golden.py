@@ -1,6 +1,9 @@
 """Fitted models stay bit-identical to the stored digests (see tests/golden.py)."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,10 +11,11 @@ from threadpoolctl import threadpool_limits
 
 from tests.golden import fingerprint, fits
 
+ROOT = Path(__file__).parent.parent
 STORED = json.loads((Path(__file__).parent / "data" / "golden.json").read_text())
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("threads", [1, 2, 3, 8, 16])
 def test_fits_are_bit_identical_to_the_stored_digests(threads):
     if fingerprint() != STORED["fingerprint"]:
         pytest.skip("the digests were recorded with other CPU features or BLAS kernels: "
@@ -21,3 +25,16 @@ def test_fits_are_bit_identical_to_the_stored_digests(threads):
     assert got.keys() == STORED["fits"].keys()
     differ = sorted(name for name in got if got[name] != STORED["fits"][name])
     assert not differ, f"results changed: {differ}"
+
+
+@pytest.mark.parametrize("env", [
+    {"OMP_WAIT_POLICY": "passive", "OMP_NUM_THREADS": "4"},
+    {"OMP_WAIT_POLICY": "active", "OMP_NUM_THREADS": "3"},
+    {"GOMP_SPINCOUNT": "0", "OMP_NUM_THREADS": "2"},
+])
+def test_fits_do_not_depend_on_how_openmp_threads_wait(env):
+    code = "import json; from tests.golden import fits; print(json.dumps(fits()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    with threadpool_limits(1, user_api="openmp"):
+        assert json.loads(out) == fits()

@@ -42,7 +42,7 @@ def abs_max(const floating[::1] x, int n_threads=1):
     if part == NULL:
         raise MemoryError()
     with nogil:
-        for b in prange(n_blocks, schedule='static', num_threads=n_threads):
+        for b in prange(n_blocks, schedule='dynamic', num_threads=n_threads):
             i0 = b * BLOCK
             part[b] = block_abs_max(&x[i0], min(BLOCK, n - i0))
         for b in range(n_blocks):

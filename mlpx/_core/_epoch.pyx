@@ -3,9 +3,9 @@ from cython cimport floating
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
-    ADAM, CSR, EPOCH_DIVERGED, EPOCH_INTERRUPTED, EPOCH_OK, Net, Plan, Update,
-    csr_or_null, net_free, net_init, plan_free, plan_init, read_optimizer, scratch_size,
-    train_epoch, workspace_size,
+    ADAM, CSR, EPOCH_DIVERGED, EPOCH_INTERRUPTED, EPOCH_OK, Job, Net, Plan, Update,
+    adam_step_size, csr_or_null, job_init, net_free, net_init, plan_free, plan_init,
+    read_optimizer, run_job, scratch_size, workspace_size,
 )
 
 ctypedef Py_ssize_t intp
@@ -83,17 +83,17 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
     cdef Plan plan
     cdef Update upd
     cdef CSR csr
+    cdef Job job
     cdef const CSR* sp = NULL
     cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
-    cdef intp n = Y.shape[0], b = 0
+    cdef intp n = Y.shape[0], steps
     cdef intp bs = min(batch_size, n)
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
     cdef floating[::1] s1 = optimizer.s1
     cdef floating[::1] s2 = optimizer.s2 if optimizer.kind == ADAM else optimizer.s1
-    cdef long t = optimizer.t
+    cdef unsigned long long t0 = optimizer.t
     cdef double lr_init = optimizer.learning_rate_init
-    cdef double loss_sum = 0
     cdef int status = EPOCH_OK
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     cdef const intp* idx = &sample_idx[0] if sample_idx.shape[0] > 0 else NULL
@@ -114,18 +114,22 @@ def run_epoch(floating[::1] params, const intp[::1] sizes, int hidden_act, int o
         dbuf = <double*>malloc(scratch_size(&plan) * sizeof(double))
         if ws == NULL or dbuf == NULL:
             raise MemoryError()
+        job_init(&job, &net, &plan, &params[0], &s1[0], &s2[0], x, X.shape[1], &Y[0, 0],
+                 sw, sp, idx, n, alpha, &upd, lr_init, t0, ws, <floating*>NULL, dbuf)
+        job.signals = True
         with nogil:
-            status = train_epoch(&net, &plan, &params[0], &s1[0], &s2[0], x, X.shape[1],
-                                 &Y[0, 0], sw, sp, idx, n, &upd, &t, lr_init, alpha, ws,
-                                 dbuf, n_threads, True, &loss_sum, &b)
+            status = run_job(&job, &params[0], n_threads)
     finally:
         free(ws)
         free(dbuf)
         plan_free(&plan)
         net_free(&net)
-        optimizer.t = t
-        if upd.kind == ADAM:
-            optimizer.learning_rate = upd.lr
+    # steps taken: every batch, or up to the one that diverged
+    steps = job.n_batches if status == EPOCH_OK else job.batches_done + 1
+    optimizer.t = t0 + steps
+    if upd.kind == ADAM:
+        optimizer.learning_rate = adam_step_size(job.lr_init, upd.beta_1, upd.beta_2,
+                                                 t0 + steps)
     if status == EPOCH_INTERRUPTED:
         reraise()
-    return loss_sum, b, status
+    return job.loss_sum, job.batches_done, status

@@ -14,8 +14,9 @@ from ._blas cimport (
 from libc.stdlib cimport free, malloc
 
 from ._kernels cimport (
-    CSR, Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
-    forward_rows, batch_gradient, ceil_div, all_finite, csr_or_null, MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
+    CSR, Job, Net, Plan, Update, NO_UPDATE, net_init, net_free, plan_init, plan_free,
+    forward_rows, run_job, job_init, scratch_size, ceil_div, all_finite, csr_or_null,
+    MIN_PARALLEL_FLOPS, CHUNK_FLOPS,
 )
 
 ctypedef Py_ssize_t intp
@@ -113,7 +114,7 @@ def forward(const floating[::1] params, const intp[::1] sizes, int hidden_act,
             raise MemoryError()
         with nogil:
             if nt > 1:
-                for c in prange(n_chunks, schedule='static', num_threads=nt):
+                for c in prange(n_chunks, schedule='dynamic', num_threads=nt):
                     r0 = c * rows
                     mc = rows if r0 + rows <= n else n - r0
                     tid = threadid()
@@ -146,6 +147,7 @@ def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
     """
     cdef Net net
     cdef CSR csr
+    cdef Job job
     cdef const CSR* sp = NULL
     cdef const floating* x = &X[0, 0] if X.shape[0] > 0 else NULL
     cdef Plan plan
@@ -153,8 +155,7 @@ def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
     cdef intp n = Y.shape[0], total
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
-    cdef double loss, sws
-    cdef bint finite
+    cdef int status
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     upd.kind = NO_UPDATE
     if x_indptr is not None:
@@ -168,22 +169,21 @@ def loss_gradient(floating[::1] params, const intp[::1] sizes, int hidden_act,
             raise MemoryError()
         total = net.cum_w[net.n_layers]
         ws = <floating*>malloc(2 * n * total * sizeof(floating))
-        dbuf = <double*>malloc((2 * plan.max_chunks + 2 * plan.n_tasks) * sizeof(double))
+        dbuf = <double*>malloc(scratch_size(&plan) * sizeof(double))
         if ws == NULL or dbuf == NULL:
             raise MemoryError()
+        # one batch of all rows, in order (no gathered rows: xbuf is not read)
+        job_init(&job, &net, &plan, &params[0], <floating*>NULL, <floating*>NULL, x,
+                 X.shape[1], &Y[0, 0], sw, sp, NULL, n, alpha, &upd, 0, 0, ws, &grad[0],
+                 dbuf)
         with nogil:
-            loss = batch_gradient(
-                &net, &plan, &params[0], &grad[0], x, X.shape[1], &Y[0, 0], sw,
-                NULL, 0, n, ws, ws + n * total, NULL,
-                dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
-                dbuf + 2 * plan.max_chunks + plan.n_tasks,
-                alpha, &upd, NULL, NULL, n_threads, &sws, &finite, sp)
+            status = run_job(&job, &params[0], n_threads)
     finally:
         free(ws)
         free(dbuf)
         plan_free(&plan)
         net_free(&net)
-    return loss
+    return job.last_loss
 
 
 def _gemm(str trans_a, str trans_b, double alpha_, const floating[:, ::1] A,

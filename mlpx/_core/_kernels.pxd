@@ -8,21 +8,26 @@
 # in one buffer each: layer l's block (m x sizes[l+1], row-major) starts at
 # cap * cum_w[l].
 #
-# Parallelism, and why results do not depend on the thread count:
-#   region 1: the batch rows are cut into chunks of `chunk_rows` rows (a number
-#     fixed by the batch size and the network, never by the threads); each
-#     chunk runs the forward pass, the output deltas and the delta recursion
-#     for its rows. Rows are independent, so no reduction is needed; the
-#     per-chunk losses are added in chunk order.
-#   region 2: the weight gradient of layer l, x^(l-1)^T delta^(l), is cut into
-#     fixed blocks of rows of W_l ("tasks"); each task computes its block over
+# Parallelism, and why results do not depend on the thread count. Each batch
+# is two phases of tiles, whose cut depends on the batch size and the network
+# only, never on the threads:
+#   phase 1 ("chunks"): the batch rows are cut into chunks of `chunk_rows`
+#     rows; each chunk runs the forward pass, the output deltas and the delta
+#     recursion for its rows. Rows are independent, so no reduction is needed;
+#     the per-chunk losses are added in chunk order.
+#   phase 2 ("tasks"): the weight gradient of layer l, x^(l-1)^T delta^(l), is
+#     cut into fixed blocks of rows of W_l; each task computes its block over
 #     the whole batch with one GEMM, adds the weight decay and, when training,
 #     applies the optimizer step to exactly those parameters. Each parameter is
 #     written by one task, so there is nothing to reduce.
-# BLAS must run single-threaded while these regions run (the caller limits it
-# with threadpoolctl), so the OpenMP and BLAS pools never multiply.
+# One parallel region runs all the batches of an epoch (see run_job): threads
+# take tiles as they come free (_team.h), so a thread the OS deschedules
+# between tiles holds nobody up.
+# BLAS must run single-threaded meanwhile (the caller caps it), so the OpenMP
+# and BLAS pools never multiply.
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
+from libc.stdint cimport int64_t
 from libc.math cimport cos, isfinite, log, pow, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 
@@ -582,77 +587,6 @@ cdef inline double task_gradient(
     return sq
 
 
-cdef inline double batch_gradient(
-    const Net* net, const Plan* plan,
-    floating* params,         # IN/OUT
-    floating* grad,           # OUT gradient of the batch loss (n_params)
-    const floating* X, intp ldx, const floating* Y, const floating* sw,
-    const intp* idx,          # row indices of the batch, or NULL for rows row0..row0+m
-    intp row0, intp m,
-    floating* acts, floating* deltas, floating* xbuf,
-    double* chunk_loss, double* chunk_sw, double* task_sq, double* task_chk,
-    double alpha, const Update* u, floating* s1, floating* s2,
-    int n_threads,
-    double* sw_total,         # OUT sum of sample weights in the batch
-    bint* finite,             # OUT whether the updated parameters are all finite
-    const CSR* sp,            # IN  sparse X (then X is unused), or NULL
-) noexcept nogil:
-    """Loss of one batch (data term + L2 term, scikit-learn's scaling), its
-    gradient and, if u.kind != NO_UPDATE, one optimizer step."""
-    cdef intp cr = plan.chunk_rows, n_chunks = ceil_div(m, cr), c, t, r0, mc
-    cdef int nt1 = n_threads, nt2 = n_threads
-    cdef double loss = 0, sq = 0, sws = 0, chk = 0
-    cdef const floating* x0
-    cdef intp ldx0
-    cdef double work = plan.flops_per_row * m
-    if work < MIN_PARALLEL_FLOPS or n_chunks < 2:
-        nt1 = 1
-    if work < MIN_PARALLEL_FLOPS or plan.n_tasks < 2:
-        nt2 = 1
-    if nt1 > 1:
-        for c in prange(n_chunks, nogil=True, schedule='dynamic', num_threads=nt1):
-            r0 = c * cr
-            mc = cr if r0 + cr <= m else m - r0
-            chunk_loss[c] = chunk_forward_backward(
-                net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
-                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c], sp)
-    else:
-        for c in range(n_chunks):
-            r0 = c * cr
-            mc = cr if r0 + cr <= m else m - r0
-            chunk_loss[c] = chunk_forward_backward(
-                net, params, X, ldx, Y, sw, idx + r0 if idx != NULL else NULL,
-                row0 + r0, mc, xbuf, acts, deltas, plan.cap, r0, &chunk_sw[c], sp)
-    for c in range(n_chunks):
-        loss += chunk_loss[c]
-        sws += chunk_sw[c]
-    if sp != NULL:
-        x0 = NULL
-        ldx0 = 0
-    elif idx != NULL:
-        x0 = xbuf
-        ldx0 = net.sizes[0]
-    else:
-        x0 = X + row0 * ldx
-        ldx0 = ldx
-    if nt2 > 1:
-        for t in prange(plan.n_tasks, nogil=True, schedule='dynamic', num_threads=nt2):
-            task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
-                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t],
-                                       sp, idx, row0)
-    else:
-        for t in range(plan.n_tasks):
-            task_sq[t] = task_gradient(net, plan, t, params, grad, x0, ldx0, acts,
-                                       deltas, m, alpha, sws, u, s1, s2, &task_chk[t],
-                                       sp, idx, row0)
-    for t in range(plan.n_tasks):
-        sq += task_sq[t]
-        chk += task_chk[t]
-    sw_total[0] = sws
-    finite[0] = (chk - chk) == 0
-    return loss / sws + 0.5 * alpha * sq / sws
-
-
 cdef inline const CSR* csr_or_null(CSR* sp, const floating[::1] data,
                                    const intp[::1] indices,
                                    const intp[::1] indptr) noexcept:
@@ -665,7 +599,7 @@ cdef inline const CSR* csr_or_null(CSR* sp, const floating[::1] data,
     return sp
 
 
-# Outcome of train_epoch.
+# Why a sequence of mini-batches ended (also the reason a team stops).
 cdef enum:
     EPOCH_OK = 0
     EPOCH_DIVERGED = 1
@@ -673,6 +607,18 @@ cdef enum:
 
 cdef extern from "Python.h":
     int check_signals "PyErr_CheckSignals" () noexcept  # needs the GIL
+
+cdef extern from "_team.h":
+    ctypedef struct mlpx_team:
+        pass
+    void team_init "mlpx_team_init" (mlpx_team* tm) noexcept nogil
+    int64_t team_peek "mlpx_team_peek" (mlpx_team* tm) noexcept nogil
+    bint team_claim "mlpx_team_claim" (mlpx_team* tm, int64_t t) noexcept nogil
+    int team_wait "mlpx_team_wait" (mlpx_team* tm, int64_t target, double* spin) noexcept nogil
+    double SPIN_START "MLPX_SPIN_START"
+    void team_finish "mlpx_team_finish" (mlpx_team* tm, int64_t phase_end) noexcept nogil
+    void team_stop "mlpx_team_stop" (mlpx_team* tm, int why) noexcept nogil
+    int team_stopped "mlpx_team_stopped" (mlpx_team* tm) noexcept nogil
 
 
 cdef inline void read_optimizer(Update* upd, object optimizer):
@@ -688,61 +634,258 @@ cdef inline void read_optimizer(Update* upd, object optimizer):
     upd.seed = optimizer.noise_seed
 
 
+cdef inline double adam_step_size(double lr_init, double beta_1, double beta_2,
+                                  unsigned long long t) noexcept nogil:
+    """Adam's bias-corrected step size at step t (scikit-learn's)."""
+    return lr_init * sqrt(1 - pow(beta_2, <double>t)) / (1 - pow(beta_1, <double>t))
+
+
 cdef inline intp workspace_size(const Net* net, intp bs) noexcept nogil:
     """Floats of one epoch's workspace: activations, deltas, gathered rows, gradient."""
     return 2 * bs * net.cum_w[net.n_layers] + bs * net.sizes[0] + net.n_params
 
 
 cdef inline intp scratch_size(const Plan* plan) noexcept nogil:
-    """Doubles of the per-chunk and per-task partial results."""
-    return 2 * plan.max_chunks + 2 * plan.n_tasks
+    """Doubles of the per-chunk and per-task partial results of two batches."""
+    return 2 * (2 * plan.max_chunks + 2 * plan.n_tasks)
 
 
-cdef inline int train_epoch(
-    const Net* net, const Plan* plan,
-    floating* params, floating* s1, floating* s2,  # IN/OUT parameters, optimizer state
-    const floating* X, intp ldx, const floating* Y, const floating* sw, const CSR* sp,
-    const intp* order,        # the epoch's row order, or NULL (rows in order)
-    intp n,
-    Update* upd,              # IN/OUT (Adam's step size, the step counter)
-    long* t,                  # IN/OUT optimizer steps taken
-    double lr_init, double alpha,
-    floating* ws,             # workspace_size(net, plan.cap) floats
-    double* dbuf,             # scratch_size(plan) doubles
-    int n_threads, bint signals,
-    double* loss_sum,         # OUT sum of batch_loss * batch rows (scikit-learn's way)
-    intp* n_batches,          # OUT mini-batches completed
-) noexcept nogil:
-    """One epoch of mini-batches of plan.cap rows: gradient and optimizer step each."""
-    cdef intp bs = plan.cap, start = 0, m, total = net.cum_w[net.n_layers]
-    cdef double loss, sws
-    cdef bint finite = True
+cdef struct Job:
+    # A sequence of mini-batches of plan.cap rows: gradient and (unless
+    # upd.kind == NO_UPDATE) one optimizer step each. Each batch is two phases
+    # of tiles: the region-1 chunks, then the region-2 tasks (see the top of
+    # this file); a team of threads runs the tiles of all batches in order.
+    const Net* net
+    const Plan* plan
+    void* params            # IN/OUT the flat parameters
+    void* grad              # OUT gradient of the last batch
+    void* s1                # IN/OUT optimizer state (NULL without update)
+    void* s2
+    const void* X           # IN  dense rows, row stride ldx (unused with sp)
+    intp ldx
+    const void* Y           # IN  targets
+    const void* sw          # IN  sample weights or NULL
+    const CSR* sp           # IN  sparse X, or NULL
+    const intp* order       # IN  the rows in the order they are batched, or NULL
+    intp n                  # rows
+    intp n_batches
+    intp chunks_full        # region-1 chunks of a batch of plan.cap rows
+    void* acts              # workspace (see workspace_size)
+    void* deltas
+    void* xbuf              # gathered rows (used with order)
+    double* scratch         # scratch_size(plan) doubles
+    double alpha
+    double lr_init
+    Update upd              # the step and Adam's step size are set per batch
+    unsigned long long t0   # optimizer steps taken before the first batch
+    bint signals            # let Ctrl-C through (the calling thread checks)
+    double loss_sum         # OUT sum of batch loss * batch rows (scikit-learn's way)
+    intp batches_done       # OUT batches finished with finite loss and parameters
+    double last_loss        # OUT loss of the last batch finished
+    mlpx_team team
+
+
+cdef inline void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
+                          floating* s1, floating* s2, const floating* X, intp ldx,
+                          const floating* Y, const floating* sw, const CSR* sp,
+                          const intp* order, intp n, double alpha, const Update* upd,
+                          double lr_init, unsigned long long t0, floating* ws,
+                          floating* grad, double* scratch) noexcept nogil:
+    """Describe n rows in batches of plan.cap; ws holds workspace_size(net, plan.cap)
+    floats (the gradient goes to its end unless grad is given)."""
+    cdef intp bs = plan.cap, total = net.cum_w[net.n_layers]
+    job.net = net
+    job.plan = plan
+    job.params = params
+    job.s1 = s1
+    job.s2 = s2
+    job.X = X
+    job.ldx = ldx
+    job.Y = Y
+    job.sw = sw
+    job.sp = sp
+    job.order = order
+    job.n = n
+    job.n_batches = ceil_div(n, bs) if bs > 0 else 0
+    job.chunks_full = ceil_div(bs, plan.chunk_rows)
+    job.acts = ws
+    job.deltas = ws + bs * total
+    job.xbuf = ws + 2 * bs * total
+    job.grad = grad if grad != NULL else ws + 2 * bs * total + bs * net.sizes[0]
+    job.scratch = scratch
+    job.alpha = alpha
+    job.lr_init = lr_init
+    job.upd = upd[0]
+    job.t0 = t0
+    job.signals = False
+
+
+cdef inline int job_threads(const Job* job, int n_threads) noexcept nogil:
+    """Threads worth starting: one when a batch is too small to split, never
+    more than the tiles of a phase."""
+    cdef intp widest = job.chunks_full if job.chunks_full > job.plan.n_tasks \
+        else job.plan.n_tasks
+    if (n_threads < 2 or widest < 2
+            or job.plan.flops_per_row * job.plan.cap < MIN_PARALLEL_FLOPS):
+        return 1
+    return <int>(n_threads if n_threads < widest else widest)
+
+
+cdef inline double* batch_scratch(const Job* job, intp b) noexcept nogil:
+    """Batch b's partial sums: chunk losses, chunk weights, task sums of
+    squares, task checks. Two batches alternate, so that batch b's sums stay
+    intact while batch b + 1 runs (batch b is finished by batch b + 1's first
+    tile)."""
+    return job.scratch + (b & 1) * (2 * job.plan.max_chunks + 2 * job.plan.n_tasks)
+
+
+cdef inline intp batch_rows(const Job* job, intp b) noexcept nogil:
+    cdef intp start = b * job.plan.cap
+    return job.plan.cap if start + job.plan.cap <= job.n else job.n - start
+
+
+cdef inline void run_chunk(Job* job, floating* params, intp b, intp c) noexcept nogil:
+    """Region-1 tile: forward pass and deltas of chunk c of batch b."""
+    cdef const Plan* plan = job.plan
+    cdef intp start = b * plan.cap, m = batch_rows(job, b), cr = plan.chunk_rows
+    cdef intp r0 = c * cr
+    cdef intp mc = cr if r0 + cr <= m else m - r0
+    cdef double* s = batch_scratch(job, b)
+    s[c] = chunk_forward_backward(
+        job.net, params, <const floating*>job.X, job.ldx, <const floating*>job.Y,
+        <const floating*>job.sw, job.order + start + r0 if job.order != NULL else NULL,
+        start + r0, mc, <floating*>job.xbuf, <floating*>job.acts, <floating*>job.deltas,
+        plan.cap, r0, &s[plan.max_chunks + c], job.sp)
+
+
+cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept nogil:
+    """Region-2 tile: task t's block of the gradient of batch b, and its step."""
+    cdef const Plan* plan = job.plan
+    cdef intp start = b * plan.cap, m = batch_rows(job, b), c
+    cdef intp n_chunks = ceil_div(m, plan.chunk_rows)
+    cdef double* s = batch_scratch(job, b)
+    cdef double sws = 0
+    cdef Update u = job.upd
+    cdef const floating* x0
+    cdef intp ldx0
+    for c in range(n_chunks):
+        sws += s[plan.max_chunks + c]
+    u.step = job.t0 + b + 1
+    if u.kind == ADAM:
+        u.lr = adam_step_size(job.lr_init, u.beta_1, u.beta_2, u.step)
+    if job.sp != NULL:
+        x0 = NULL
+        ldx0 = 0
+    elif job.order != NULL:
+        x0 = <const floating*>job.xbuf
+        ldx0 = job.net.sizes[0]
+    else:
+        x0 = <const floating*>job.X + start * job.ldx
+        ldx0 = job.ldx
+    s[2 * plan.max_chunks + t] = task_gradient(
+        job.net, plan, t, params, <floating*>job.grad, x0, ldx0,
+        <const floating*>job.acts, <const floating*>job.deltas, m, job.alpha, sws, &u,
+        <floating*>job.s1, <floating*>job.s2, &s[2 * plan.max_chunks + plan.n_tasks + t],
+        job.sp, job.order + start if job.order != NULL else NULL, start)
+
+
+cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
+    """Batch b's loss (data term + L2 term, scikit-learn's scaling) from its
+    tiles' partial sums, added in a fixed order; EPOCH_DIVERGED if the loss or
+    the updated parameters are not finite."""
+    cdef const Plan* plan = job.plan
+    cdef intp m = batch_rows(job, b), n_chunks = ceil_div(m, plan.chunk_rows), c, t
+    cdef double* s = batch_scratch(job, b)
+    cdef double loss = 0, sws = 0, sq = 0, chk = 0
+    for c in range(n_chunks):
+        loss += s[c]
+        sws += s[plan.max_chunks + c]
+    for t in range(plan.n_tasks):
+        sq += s[2 * plan.max_chunks + t]
+        chk += s[2 * plan.max_chunks + plan.n_tasks + t]
+    loss = loss / sws + 0.5 * job.alpha * sq / sws
+    job.last_loss = loss
+    if (chk - chk) != 0 or not isfinite(loss):
+        return EPOCH_DIVERGED
+    job.loss_sum += loss * m
+    job.batches_done += 1
+    return EPOCH_OK
+
+
+cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nogil:
+    """One thread's share of a job: claim the next tile once its phase may
+    start, run it, count it; until the tiles run out or the team stops.
+
+    Tickets: batch b's chunks, then its tasks, then batch b + 1's. The first
+    chunk of batch b + 1 also finishes batch b (its loss and divergence check),
+    so batches are finished one after the other, in order. Only the calling
+    thread (caller), which holds a Python thread state, checks for signals.
+    """
+    cdef const Plan* plan = job.plan
+    cdef int64_t per = job.chunks_full + plan.n_tasks
+    cdef int64_t last_chunks = ceil_div(batch_rows(job, job.n_batches - 1), plan.chunk_rows)
+    cdef int64_t total = (job.n_batches - 1) * per + last_chunks + plan.n_tasks
+    cdef int64_t T, b, first, i, nc, checked = -1
     cdef int pending
-    cdef floating* grad = ws + 2 * bs * total + bs * net.sizes[0]
-    loss_sum[0] = 0
-    n_batches[0] = 0
-    while start < n:
-        m = bs if start + bs <= n else n - start
-        t[0] += 1
-        upd.step = t[0]
-        if upd.kind == ADAM:
-            upd.lr = (lr_init * sqrt(1 - pow(upd.beta_2, <double>t[0]))
-                      / (1 - pow(upd.beta_1, <double>t[0])))
-        loss = batch_gradient(
-            net, plan, params, grad, X, ldx, Y, sw,
-            order + start if order != NULL else NULL, start, m,
-            ws, ws + bs * total, ws + 2 * bs * total,
-            dbuf, dbuf + plan.max_chunks, dbuf + 2 * plan.max_chunks,
-            dbuf + 2 * plan.max_chunks + plan.n_tasks,
-            alpha, upd, s1, s2, n_threads, &sws, &finite, sp)
-        if not finite or not isfinite(loss):
-            return EPOCH_DIVERGED
-        loss_sum[0] += loss * m
-        n_batches[0] += 1
-        start += m
-        if signals:  # let Ctrl-C through between mini-batches
+    cdef double spin = SPIN_START
+    while True:
+        T = team_peek(&job.team)
+        if T >= total:
+            break
+        b = T // per
+        first = b * per
+        i = T - first
+        nc = job.chunks_full if b < job.n_batches - 1 else last_chunks
+        # wait for the previous phase: a chunk needs the last batch's step,
+        # a task needs every chunk of its batch
+        if team_wait(&job.team, first if i < nc else first + nc, &spin) != EPOCH_OK:
+            break
+        if not team_claim(&job.team, T):
+            continue
+        if i < nc:
+            if i == 0 and b > 0 and finish_batch(job, b - 1) != EPOCH_OK:
+                team_stop(&job.team, EPOCH_DIVERGED)
+                break
+            run_chunk(job, params, b, i)
+            team_finish(&job.team, first + nc)
+        else:
+            run_task(job, params, b, i - nc)
+            team_finish(&job.team, first + nc + plan.n_tasks)
+        if caller and job.signals and b != checked:
+            checked = b
             with gil:
                 pending = check_signals()
             if pending:
-                return EPOCH_INTERRUPTED
-    return EPOCH_OK
+                team_stop(&job.team, EPOCH_INTERRUPTED)
+                break
+    # Leave together: a thread that reached the end of the parallel region
+    # early would spin there (the OpenMP runtime's wait policy) while others
+    # still compute.
+    team_wait(&job.team, total, &spin)
+
+
+cdef inline int run_job(Job* job, floating* params, int n_threads) noexcept nogil:
+    """Run every batch of job on up to n_threads threads (see job_threads);
+    params is job.params, typed.
+
+    Returns EPOCH_OK; EPOCH_DIVERGED if a batch's loss or parameters became
+    non-finite (job.batches_done batches finished before it; the parameters
+    hold the diverged values); EPOCH_INTERRUPTED if a signal handler raised.
+    The results do not depend on the number of threads.
+    """
+    cdef int nt = job_threads(job, n_threads), why
+    team_init(&job.team)
+    job.loss_sum = 0
+    job.batches_done = 0
+    job.last_loss = 0
+    if job.n_batches == 0:
+        return EPOCH_OK
+    if nt > 1:
+        with parallel(num_threads=nt):
+            team_work(job, params, threadid() == 0)
+    else:
+        team_work(job, params, True)
+    why = team_stopped(&job.team)
+    if why == EPOCH_OK:
+        why = finish_batch(job, job.n_batches - 1)
+    return why
