@@ -25,7 +25,9 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_openmp", "_checks", "_forward_backward", "_epoch", "_multi_seed", "_curvature"]
+# The engine (_engine) and its entry points; _types holds the codes Python imports.
+MODULES = ["_types", "_engine", "_predict", "_gradient", "_train", "_hessian", "_checks",
+           "_openmp", "_testing"]
 
 OPENMP_TEST = textwrap.dedent(
     """

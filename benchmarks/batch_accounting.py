@@ -45,11 +45,12 @@ from compare import (  # this script's directory
     make_synthetic,
     thread_budget,
 )
-from mlpx._core._epoch import training_plan
+from mlpx._core._testing import training_plan
 from scipy.linalg import cython_blas
 from sklearn.exceptions import ConvergenceWarning
 
 import mlpx
+from mlpx._engine import Network
 
 BATCH = 200
 
@@ -117,7 +118,7 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
     dtype = np.dtype(dtype)
     Xd = X.astype(dtype)
     sizes = np.array([X.shape[1], hidden, 10], dtype=np.intp)
-    chunk_rows, tasks = training_plan(sizes, BATCH)
+    chunk_rows, tasks = training_plan(Network(sizes, "relu", "softmax").core, BATCH)
     rng = np.random.default_rng(0)
     x = np.ascontiguousarray(Xd[rng.choice(len(Xd), BATCH, replace=False)])
     W = rng.uniform(-0.08, 0.08, (X.shape[1], hidden)).astype(dtype)

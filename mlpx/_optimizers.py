@@ -2,20 +2,19 @@
 
 The update rules are scikit-learn's (sklearn/neural_network/_stochastic_optimizers.py):
 SGD with momentum and Nesterov momentum, and Adam. The state vectors cover the
-flat parameter buffer; `kind` tells the engine which rule to apply.
+flat parameter buffer; `kind` tells the engine which rule to apply, and
+mlpx._engine.Trainer hands the engine the hyper-parameters as numbers.
 """
 
 import numpy as np
 
-SGD = 1
-ADAM = 2
-SGLD = 3
+from mlpx._core._types import StepRule
 
 
 class BaseOptimizer:
     """State shared by the optimizers; the engine reads these attributes."""
 
-    kind = 0
+    kind = StepRule.NO_UPDATE
     momentum = beta_1 = beta_2 = epsilon = noise_std = 0.0
     nesterov = False
     noise_seed = 0
@@ -48,7 +47,7 @@ class BaseOptimizer:
 class SGDOptimizer(BaseOptimizer):
     """Mini-batch SGD with (Nesterov) momentum; s1 holds the velocities."""
 
-    kind = SGD
+    kind = StepRule.SGD
 
     def __init__(self, n_params, dtype, learning_rate_init, lr_schedule, momentum,
                  nesterov, power_t):
@@ -81,7 +80,7 @@ class SGDOptimizer(BaseOptimizer):
 class AdamOptimizer(BaseOptimizer):
     """Adam (Kingma & Ba 2014); s1 and s2 hold the first and second moments."""
 
-    kind = ADAM
+    kind = StepRule.ADAM
 
     def __init__(self, n_params, dtype, learning_rate_init, beta_1, beta_2, epsilon):
         super().__init__(n_params, dtype, learning_rate_init)
@@ -100,7 +99,7 @@ class SGLDOptimizer(SGDOptimizer):
     The learning-rate schedules are SGD's; there is no momentum.
     """
 
-    kind = SGLD
+    kind = StepRule.SGLD
 
     def __init__(self, n_params, dtype, learning_rate_init, lr_schedule, power_t,
                  temperature, noise_seed):
@@ -112,3 +111,7 @@ class SGLDOptimizer(SGDOptimizer):
     @property
     def noise_std(self):
         return float(np.sqrt(2.0 * self.learning_rate * self.temperature))
+
+
+#: Every optimizer an estimator may hold (and pickle).
+OPTIMIZERS = (SGDOptimizer, AdamOptimizer, SGLDOptimizer)

@@ -32,7 +32,7 @@ def _thread_pools():
     # Import the engine first so that its OpenMP runtime is loaded and visible.
     from threadpoolctl import threadpool_info
 
-    import mlpx._core._forward_backward  # noqa: F401
+    import mlpx._core._engine  # noqa: F401
 
     return threadpool_info()
 

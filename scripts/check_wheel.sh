@@ -199,10 +199,10 @@ if (( pytest_status != 0 )); then
     failures+=("pytest exited with status $pytest_status (log: $WORK/pytest.log)")
 fi
 
-step "threadpoolctl.threadpool_info() after importing mlpx._core._forward_backward"
+step "threadpoolctl.threadpool_info() after importing mlpx._core._engine"
 "$VENV/bin/python" - <<'PY'
 import os, pprint, sys
-import mlpx._core._forward_backward  # noqa: F401  (loads the engine's OpenMP runtime)
+import mlpx._core._engine  # noqa: F401  (loads the engine's OpenMP runtime)
 from threadpoolctl import threadpool_info
 info = threadpool_info()
 pprint.pprint(info)

@@ -22,7 +22,7 @@ export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 # CPython keeps interned objects alive at exit: leak reports there are noise.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-python -c "import mlpx._core._forward_backward; print(\"engine loaded under ASan\")"
+python -c "import mlpx._core._engine; print(\"engine loaded under ASan\")"
 # Resident memory means nothing under ASan, whose quarantine keeps freed blocks
 # (scripts/memory_growth.py measures growth on a normal build).
 python -m pytest -q -p no:cacheprovider "${@:-tests}" \

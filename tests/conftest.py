@@ -6,7 +6,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import numpy as np
 import pytest
 
-from mlpx._network import ACTIVATION_CODES, n_params
+from mlpx._engine import Network, n_params
 
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"]
 OUTPUTS = ["identity", "softmax", "logistic", "exp"]
@@ -29,8 +29,9 @@ def make_problem(out, sizes, n=12, seed=0, dtype=np.float64):
     return X.astype(dtype), Y.astype(dtype), theta.astype(dtype)
 
 
-def codes(hidden, out):
-    return ACTIVATION_CODES[hidden], ACTIVATION_CODES[out]
+def network(sizes, hidden, out):
+    """The engine's Network of these layer sizes and activations."""
+    return Network(sizes, hidden, out)
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])

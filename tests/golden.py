@@ -147,7 +147,10 @@ def fingerprint():
                     break
     except OSError:
         pass
+    from mlpx._core._openmp import openmp_enabled
+
     return {
+        "openmp": openmp_enabled(),  # without it `omp simd` sums run in another order
         "machine": platform.machine(),
         "system": platform.system(),
         "cpu_flags": flags,

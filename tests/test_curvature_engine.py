@@ -2,20 +2,15 @@
 
 import numpy as np
 import pytest
-from mlpx._core._curvature import hessian_vector
 
 from . import reference
-from .conftest import HIDDEN, OUTPUTS, codes, make_problem
+from .conftest import HIDDEN, OUTPUTS, make_problem, network
 
 SIZES = {1: (4, 5, 3), 2: (4, 5, 4, 3)}
 
 
 def hv(theta, v, sizes, hidden, out, X, Y, alpha, sw=None):
-    res = np.empty_like(theta)
-    sw = np.empty(0, dtype=theta.dtype) if sw is None else sw.astype(theta.dtype)
-    hessian_vector(theta, v, np.asarray(sizes, dtype=np.intp), *codes(hidden, out),
-                   X, Y, sw, alpha, res)
-    return res
+    return network(sizes, hidden, out).hessian_vector(theta, v, X, Y, sw, alpha)
 
 
 @pytest.mark.parametrize("depth", [1, 2])

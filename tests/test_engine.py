@@ -2,26 +2,24 @@
 
 import numpy as np
 import pytest
-from mlpx._core._epoch import run_epoch, training_plan
-from mlpx._core._forward_backward import forward, loss_gradient
 from mlpx._core._openmp import openmp_enabled
+from mlpx._core._predict import forward
+from mlpx._core._testing import training_plan
+from mlpx._core._train import Trainer
+from mlpx._core._types import Status, StepRule
 
-from mlpx._network import n_params
+from mlpx._engine import n_params
 
 from . import reference
-from .conftest import HIDDEN, OUTPUTS, codes, make_problem
+from .conftest import HIDDEN, OUTPUTS, make_problem, network
 
 DEPTHS = {1: (4, 5, 3), 2: (4, 5, 4, 3), 3: (4, 5, 4, 3, 3)}
 EMPTY = {np.float64: np.empty(0), np.float32: np.empty(0, dtype=np.float32)}
 
 
 def engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw=None, n_threads=1):
-    sizes = np.asarray(sizes, dtype=np.intp)
-    grad = np.empty_like(theta)
-    sw = EMPTY[theta.dtype.type] if sw is None else sw.astype(theta.dtype)
-    loss = loss_gradient(theta, sizes, *codes(hidden, out), X, Y, sw, alpha, grad,
-                         n_threads)
-    return loss, grad
+    return network(sizes, hidden, out).loss_gradient(theta, X, Y, sw, alpha,
+                                                     n_threads=n_threads)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
@@ -70,7 +68,7 @@ def test_engine_matches_numpy_reference(hidden, out, depth, dtype):
                                atol=rtol * np.abs(ref_grad).max())
     # forward pass (prediction path)
     out_arr = np.empty((X.shape[0], sizes[-1]), dtype=dtype)
-    forward(theta, np.asarray(sizes, dtype=np.intp), *codes(hidden, out), X, out_arr, 1)
+    forward(network(sizes, hidden, out).core, theta, X, out_arr, 1)
     _, xs = reference.forward(theta.astype(float), sizes, hidden, out, X.astype(float))
     np.testing.assert_allclose(out_arr, xs[-1], rtol=rtol * 10, atol=rtol)
 
@@ -79,20 +77,20 @@ def test_engine_matches_numpy_reference(hidden, out, depth, dtype):
 def test_forward_check_finite_refuses_non_finite_input_untouched(bad, dtype):
     # predict skips validate_data for plain arrays and lets the engine look for
     # NaN / inf: it must say so and compute nothing, whatever the position.
-    sizes = np.asarray((4, 5, 3), dtype=np.intp)
-    X, _, theta = make_problem("softmax", tuple(sizes), n=37, dtype=dtype)
+    sizes = (4, 5, 3)
+    net = network(sizes, "relu", "softmax").core
+    X, _, theta = make_problem("softmax", sizes, n=37, dtype=dtype)
     out = np.empty((X.shape[0], 3), dtype=dtype)
-    assert forward(theta, sizes, *codes("relu", "softmax"), X, out, 1, check_finite=True)
+    assert forward(net, theta, X, out, 1, check_finite=True)
     want = out.copy()
     for i in (0, X.size // 2, X.size - 1):  # first, middle, last (the vector tail)
         Xb = X.copy()
         Xb.flat[i] = bad
         out[:] = -7
-        assert not forward(theta, sizes, *codes("relu", "softmax"), Xb, out, 1,
-                           check_finite=True)
+        assert not forward(net, theta, Xb, out, 1, check_finite=True)
         assert (out == -7).all()
     # without the check the call computes as before
-    assert forward(theta, sizes, *codes("relu", "softmax"), X, out, 1)
+    assert forward(net, theta, X, out, 1)
     np.testing.assert_array_equal(out, want)
 
 
@@ -128,7 +126,7 @@ def test_gradient_is_bit_identical_for_any_thread_count():
 ])
 def test_training_plan_partitions_the_batch_and_each_layer(sizes, batch, chunk_rows,
                                                            first_layer_tasks):
-    rows, tasks = training_plan(np.asarray(sizes, dtype=np.intp), batch)
+    rows, tasks = training_plan(network(sizes, "relu", "softmax").core, batch)
     assert rows == chunk_rows
     # every row of every weight matrix belongs to exactly one task, in order
     for layer in range(len(sizes) - 1):
@@ -139,7 +137,7 @@ def test_training_plan_partitions_the_batch_and_each_layer(sizes, batch, chunk_r
         assert [i1 for _, i1 in blocks[:-1]] == edges[1:-1]
     assert sum(l == 0 for l, _, _ in tasks) == first_layer_tasks
     with pytest.raises(ValueError, match="batch_size"):
-        training_plan(np.asarray(sizes, dtype=np.intp), 0)
+        training_plan(network(sizes, "relu", "softmax").core, 0)
 
 
 def test_epoch_refuses_an_order_of_the_wrong_length():
@@ -150,10 +148,12 @@ def test_epoch_refuses_an_order_of_the_wrong_length():
     X, y = make_problem("softmax", (6, 5, 3), n=50, seed=1)[:2]
     est = MLPXClassifier(hidden_layer_sizes=(5,), max_iter=1).fit(X, y.argmax(1))
     params = est._params.copy()
-    sizes = np.asarray(est._layer_units, dtype=np.intp)
-    with pytest.raises(ValueError, match="sample_idx has 10 entries for 50 rows"):
-        run_epoch(params, sizes, *est._engine_codes(), X, y, EMPTY[np.float64],
-                  np.arange(10, dtype=np.intp), 20, 1e-4, est._optimizer, 1)
+    opt = est._optimizer
+    trainer = Trainer(est._mlpx_network().core, 20, 1e-4, StepRule.ADAM, 1e-3,
+                      beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    with pytest.raises(ValueError, match="order has 10 entries for 50 rows"):
+        trainer.epoch(params, opt.s1.copy(), opt.s2.copy(), opt.t, opt.learning_rate, X, y,
+                      EMPTY[np.float64], np.arange(10, dtype=np.intp), 1)
     assert np.array_equal(params, est._params)
 
 
@@ -177,10 +177,7 @@ def test_divergence_stops_every_thread_count_at_the_same_mini_batch():
     # A network whose batches are split across threads, and a step size that
     # overflows the weights within the first epoch: every thread count stops
     # after the same mini-batch, with the same (diverged) parameters.
-    from mlpx._core._epoch import DIVERGED, run_epoch
     from threadpoolctl import threadpool_limits
-
-    from mlpx._optimizers import SGDOptimizer
 
     rng = np.random.default_rng(0)
     sizes = np.array([300, 256, 128, 10], dtype=np.intp)
@@ -189,14 +186,14 @@ def test_divergence_stops_every_thread_count_at_the_same_mini_batch():
     theta0 = rng.normal(scale=0.05, size=n_params(sizes))
     order = rng.permutation(2000).astype(np.intp)
     outcomes = []
+    trainer = Trainer(network(sizes, "relu", "softmax").core, 200, 1e-4, StepRule.SGD, 1e7,
+                      momentum=0.9, nesterov=True)
     for threads in (1, 2, 3, 8):
-        params = theta0.copy()
-        opt = SGDOptimizer(params.size, np.float64, 1e7, "constant", 0.9, True, 0.5)
+        params, s1 = theta0.copy(), np.zeros_like(theta0)
         with threadpool_limits(threads, user_api="openmp"):
-            loss_sum, n_batches, status = run_epoch(
-                params, sizes, *codes("relu", "softmax"), X, Y, np.empty(0), order, 200,
-                1e-4, opt, threads)
-        assert status == DIVERGED
-        outcomes.append((n_batches, opt.t, loss_sum, params.tobytes()))
+            loss_sum, n_batches, status, steps = trainer.epoch(
+                params, s1, s1, 0, 1e7, X, Y, np.empty(0), order, threads)
+        assert status == Status.DIVERGED
+        outcomes.append((n_batches, steps, loss_sum, params.tobytes()))
     assert 0 < outcomes[0][0] < 9
     assert all(o == outcomes[0] for o in outcomes[1:])

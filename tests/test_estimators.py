@@ -386,7 +386,7 @@ def test_divergence_raises_and_keeps_the_previous_model(cls):
 def test_fast_binarize_equals_label_binarizer(y, dtype):
     from sklearn.preprocessing import LabelBinarizer
 
-    from mlpx._multilayer_perceptron import _binarize
+    from mlpx._targets import binarize as _binarize
 
     lb = LabelBinarizer().fit(y)
     for part in (y, y[:2], y[::-1]):  # all classes, a subset (partial_fit), reordered
@@ -398,7 +398,7 @@ def test_fast_binarize_equals_label_binarizer(y, dtype):
 def test_fast_binarize_leaves_unknown_labels_to_label_binarizer():
     from sklearn.preprocessing import LabelBinarizer
 
-    from mlpx._multilayer_perceptron import _binarize
+    from mlpx._targets import binarize as _binarize
 
     lb = LabelBinarizer().fit([1, 2, 3])
     # 4 sorts past every class, 0 before them: neither is a class
@@ -421,7 +421,8 @@ def test_fast_label_fit_equals_sklearns(y):
     from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils.multiclass import unique_labels
 
-    from mlpx._multilayer_perceptron import _fit_label_binarizer, _unique_labels
+    from mlpx._targets import fit_label_binarizer as _fit_label_binarizer
+    from mlpx._targets import unique as _unique_labels
 
     labels = _unique_labels(y)
     assert labels.dtype == unique_labels(y).dtype

@@ -108,7 +108,7 @@ def test_compiled_seeds_have_the_fitted_state_of_a_per_seed_fit(digits):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 200, 1797, 70001])
 def test_compiled_epoch_orders_are_the_fits_shuffles(n):
-    from mlpx._core._multi_seed import _epoch_orders
+    from mlpx._core._testing import epoch_orders as _epoch_orders
 
     ours, theirs = np.random.RandomState(n), np.random.RandomState(n)
     theirs.random_sample(3)  # a generator part-way through its stream, as after init

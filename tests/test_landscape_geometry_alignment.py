@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier, MLPXRegressor
-from mlpx._network import n_params
+from mlpx._engine import n_params
 from mlpx.landscape._alignment import (
     align,
     match_units,

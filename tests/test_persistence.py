@@ -38,7 +38,7 @@ def test_pickle_round_trip_is_silent_and_exact(fitted):
 def test_pickle_from_another_version_warns(fitted, monkeypatch):
     est, X = fitted
     data = pickle.dumps(est)
-    monkeypatch.setattr("mlpx._multilayer_perceptron.__version__", "99.0")
+    monkeypatch.setattr("mlpx._base.__version__", "99.0")
     with pytest.warns(MlpxVersionWarning, match="saved by mlpx .* loaded by mlpx 99.0"):
         loaded = pickle.loads(data)
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
@@ -54,3 +54,16 @@ def test_skops_round_trip_with_trusted_types(fitted, tmp_path):
     loaded = sio.load(path, trusted=mlpx.SKOPS_TRUSTED_TYPES)
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     assert all(a.base is loaded._params for a in loaded.coefs_ + loaded.intercepts_)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "sgld", "lbfgs"])
+def test_every_solver_saves_and_loads_with_the_trusted_list(solver, tmp_path):
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPXClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=3,
+                             random_state=0).fit(X / 16, y)
+    path = tmp_path / "model.skops"
+    sio.dump(est, path)
+    loaded = sio.load(path, trusted=mlpx.SKOPS_TRUSTED_TYPES)
+    np.testing.assert_array_equal(loaded.predict_proba(X / 16), est.predict_proba(X / 16))

@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from mlpx._core._forward_backward import loss_gradient
 from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss, mean_squared_error
@@ -15,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
 from mlpx import MLPXClassifier, MLPXRegressor
-from mlpx._network import ACTIVATION_CODES
+from mlpx._engine import Network
 
 from . import reference
 from .test_estimators import assert_same_state, state
@@ -45,13 +44,10 @@ def test_integer_weights_equal_repeated_rows_in_loss_and_gradient(out):
     sizes = (4, 6, 3)
     X, Y, theta = make_problem(out, sizes, n=30, seed=5)
     w = np.random.default_rng(1).integers(0, 4, len(X)).astype(float)
-    codes = ACTIVATION_CODES["tanh"], ACTIVATION_CODES[out]
-    g_w, g_r = np.empty_like(theta), np.empty_like(theta)
-    l_w = loss_gradient(theta, np.asarray(sizes, dtype=np.intp), *codes, X, Y, w, 0.3,
-                        g_w, 1)
-    l_r = loss_gradient(theta, np.asarray(sizes, dtype=np.intp), *codes,
-                        np.repeat(X, w.astype(int), axis=0),
-                        np.repeat(Y, w.astype(int), axis=0), np.empty(0), 0.3, g_r, 1)
+    net = Network(sizes, "tanh", out)
+    l_w, g_w = net.loss_gradient(theta, X, Y, w, 0.3, n_threads=1)
+    l_r, g_r = net.loss_gradient(theta, np.repeat(X, w.astype(int), axis=0),
+                                 np.repeat(Y, w.astype(int), axis=0), None, 0.3, n_threads=1)
     assert l_w == pytest.approx(l_r, rel=1e-13)
     np.testing.assert_allclose(g_w, g_r, rtol=1e-12, atol=1e-15)
 
@@ -230,9 +226,8 @@ def test_multi_output_gradient_is_the_exact_gradient_of_the_loss():
     ref_loss, ref_grad = reference.loss_and_gradient(theta, sizes, "relu", "identity",
                                                      X, Y, 0.1)
     assert reg.loss_ == pytest.approx(ref_loss, rel=1e-12)
-    grad = np.empty_like(theta)
-    loss_gradient(theta, np.asarray(sizes, dtype=np.intp), ACTIVATION_CODES["relu"],
-                  ACTIVATION_CODES["identity"], X, Y, np.empty(0), 0.1, grad, 1)
+    _, grad = Network(sizes, "relu", "identity").loss_gradient(theta, X, Y, None, 0.1,
+                                                               n_threads=1)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-14)
     # the reference is itself checked against finite differences of the loss:
     h, i = 1e-6, 3

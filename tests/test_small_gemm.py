@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mlpx._core._forward_backward import _gemm
+from mlpx._core._testing import _gemm
 
 TOL = {np.float64: 1e-13, np.float32: 2e-6}
 HAVE_AVX2 = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0, np.ones((1, 1)), "small")
@@ -110,7 +110,7 @@ def _plain_then_epilogue(tb, A, B, bias, Z, epilogue):
 )
 @pytest.mark.parametrize("epilogue,with_bias", EPILOGUES)
 def test_fused_epilogue_equals_separate_passes(dtype, tb, m, n, k, epilogue, with_bias):
-    from mlpx._core._forward_backward import _gemm_epilogue
+    from mlpx._core._testing import _gemm_epilogue
 
     rng = np.random.default_rng(m * 100 + n + k)
     A, B, _ = _operands(rng, dtype, "N", tb, m, n, k)
@@ -139,7 +139,7 @@ def test_fused_epilogue_of_a_large_product_applies_once_after_the_last_k_block(
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_relu_maps_nan_to_zero_as_the_separate_pass(dtype):
-    from mlpx._core._forward_backward import _gemm_epilogue
+    from mlpx._core._testing import _gemm_epilogue
 
     A = np.ones((6, 3), dtype)
     A[2, 1] = np.nan
@@ -153,7 +153,7 @@ def test_fused_relu_maps_nan_to_zero_as_the_separate_pass(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_epilogue_declines_products_the_tiles_do_not_take(dtype):
-    from mlpx._core._forward_backward import _gemm_epilogue
+    from mlpx._core._testing import _gemm_epilogue
 
     # more rows than a large tile product has, a large product with B
     # transposed, and in float64 any large product of more than 16 rows

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-import mlpx._core._forward_backward  # noqa: F401  (loads the engine's OpenMP runtime)
+import mlpx._core._engine  # noqa: F401  (loads the engine's OpenMP runtime)
 import numpy as np
 import pytest
 from mlpx._core._openmp import omp_max_threads
@@ -46,8 +46,13 @@ def test_forward_calls_blas_only_for_products_the_tiles_do_not_take():
     # one of the forward pass's products is BLAS's, not the tiles' (m n k <=
     # 3e5, in float32 A @ B of at most 256 rows, or at most 16 rows): threaded
     # BLAS rounds differently. With only the tiles there is no cap to set.
-    from mlpx._core._forward_backward import _gemm
-    from mlpx._core._forward_backward import forward_calls_blas as cap
+    from mlpx._core._predict import calls_blas
+    from mlpx._core._testing import _gemm
+
+    from mlpx._engine import Network
+
+    def cap(sizes, n, sparse=False, single=False):
+        return calls_blas(Network(sizes, "relu", "softmax").core, n, sparse, single)
 
     kernels = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0,
                     np.ones((1, 1)), "small")

@@ -3,7 +3,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport free, malloc
 
-ctypedef Py_ssize_t intp
+from ._types cimport intp
 
 cdef extern from "_simd.h":
     double abs_max_float "mlpx_abs_max_float" (const float* x, intp n) noexcept nogil

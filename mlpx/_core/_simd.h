@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "_cpu.h"
 
 static inline double mlpx_sumsq_double(const double* x, ptrdiff_t n) {
     double s = 0.0;
@@ -78,24 +79,22 @@ static int32_t mlpx_abs_max_bits_float_base(const float* x, ptrdiff_t n)
     MLPX_ABS_MAX_BODY(float, int32_t, INT32_MAX)
 static int64_t mlpx_abs_max_bits_double_base(const double* x, ptrdiff_t n)
     MLPX_ABS_MAX_BODY(double, int64_t, INT64_MAX)
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("avx2")))
+#if MLPX_X86_DISPATCH
+MLPX_TARGET_AVX2
 static int32_t mlpx_abs_max_bits_float_avx2(const float* x, ptrdiff_t n)
     MLPX_ABS_MAX_BODY(float, int32_t, INT32_MAX)
-__attribute__((target("avx2")))
+MLPX_TARGET_AVX2
 static int64_t mlpx_abs_max_bits_double_avx2(const double* x, ptrdiff_t n)
     MLPX_ABS_MAX_BODY(double, int64_t, INT64_MAX)
-#define MLPX_ABS_MAX_AVX2 __builtin_cpu_supports("avx2")
 #else
 #define mlpx_abs_max_bits_float_avx2 mlpx_abs_max_bits_float_base
 #define mlpx_abs_max_bits_double_avx2 mlpx_abs_max_bits_double_base
-#define MLPX_ABS_MAX_AVX2 0
 #endif
 #undef MLPX_ABS_MAX_BODY
 
 /* max |x[i]| (0 for n = 0; inf if x holds inf, NaN if it holds NaN) */
 static inline double mlpx_abs_max_float(const float* x, ptrdiff_t n) {
-    const int32_t b = (MLPX_ABS_MAX_AVX2 ? mlpx_abs_max_bits_float_avx2
+    const int32_t b = (MLPX_HAVE_AVX2() ? mlpx_abs_max_bits_float_avx2
                                          : mlpx_abs_max_bits_float_base)(x, n);
     float v;
     memcpy(&v, &b, sizeof(v));
@@ -103,7 +102,7 @@ static inline double mlpx_abs_max_float(const float* x, ptrdiff_t n) {
 }
 
 static inline double mlpx_abs_max_double(const double* x, ptrdiff_t n) {
-    const int64_t b = (MLPX_ABS_MAX_AVX2 ? mlpx_abs_max_bits_double_avx2
+    const int64_t b = (MLPX_HAVE_AVX2() ? mlpx_abs_max_bits_double_avx2
                                          : mlpx_abs_max_bits_double_base)(x, n);
     double v;
     memcpy(&v, &b, sizeof(v));

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "_cpu.h"
 
 /* Which products the tiles compute (the engine asks mlpx_tiles_take):
  * - every product of at most MLPX_SMALL_GEMM_MAX_WORK multiply-adds (m n k):
@@ -62,8 +63,7 @@ static inline int mlpx_tiles_take(int single, char ta, char tb, ptrdiff_t m,
 #define MLPX_EPI_RELU 1       /* C = max(C + bias, 0) */
 #define MLPX_EPI_RELU_GRAD 2  /* C = C where Z != 0, else 0 */
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) \
-    && !defined(MLPX_NO_SMALL_GEMM)
+#if MLPX_X86_DISPATCH && !defined(MLPX_NO_SMALL_GEMM)
 #include <immintrin.h>
 #define MLPX_MR 4
 
@@ -72,7 +72,7 @@ typedef float mlpx_v8f __attribute__((vector_size(32)));
 typedef long long mlpx_v4i __attribute__((vector_size(32)));
 typedef int mlpx_v8i __attribute__((vector_size(32)));
 
-#define MLPX_ATTR __attribute__((target("avx2,fma")))
+#define MLPX_ATTR MLPX_TARGET_AVX2
 #define MLPX_T double
 #define MLPX_V mlpx_v4d
 #define MLPX_MASK mlpx_v4i
@@ -169,7 +169,7 @@ MLPX_AVX2 static void mlpx_dots_##S(ptrdiff_t m, ptrdiff_t k, T alpha, const T* 
         }                                                                            \
     }                                                                                \
 }
-#define MLPX_AVX2 __attribute__((target("avx2,fma")))
+#define MLPX_AVX2 MLPX_TARGET_AVX2
 MLPX_DEFINE_DOTS(double, d, mlpx_v4d)
 MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
 #undef MLPX_AVX2
@@ -225,7 +225,7 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
                                     ptrdiff_t lda, const T* B, ptrdiff_t ldb,        \
                                     T beta, T* C, ptrdiff_t ldc, const T* bias,      \
                                     const T* Z, ptrdiff_t ldz, int epi) {            \
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))          \
+    if (!MLPX_HAVE_AVX2())                                                           \
         return -1;                                                                   \
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';              \
     /* transposed when a small C has more rows than columns, unless its columns   \
@@ -289,7 +289,7 @@ MLPX_DEFINE_SMALL_GEMM(double, d, 4)
 MLPX_DEFINE_SMALL_GEMM(float, s, 8)
 
 static inline int mlpx_small_gemm_available(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return MLPX_HAVE_AVX2();
 }
 
 #else  /* BLAS does every product */

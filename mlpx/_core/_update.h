@@ -17,6 +17,7 @@
 #define MLPX_UPDATE_H
 #include <math.h>
 #include <stddef.h>
+#include "_cpu.h"
 
 #define MLPX_UPDATE_BODY(T, SQRT)                                                    \
 {                                                                                    \
@@ -68,25 +69,23 @@
 static void mlpx_decay_step_d_base(MLPX_UPDATE_ARGS(double)) MLPX_UPDATE_BODY(double, sqrt)
 static void mlpx_decay_step_s_base(MLPX_UPDATE_ARGS(float)) MLPX_UPDATE_BODY(float, sqrtf)
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("avx2,fma")))
+#if MLPX_X86_DISPATCH
+MLPX_TARGET_AVX2
 static void mlpx_decay_step_d_avx2(MLPX_UPDATE_ARGS(double)) MLPX_UPDATE_BODY(double, sqrt)
-__attribute__((target("avx2,fma")))
+MLPX_TARGET_AVX2
 static void mlpx_decay_step_s_avx2(MLPX_UPDATE_ARGS(float)) MLPX_UPDATE_BODY(float, sqrtf)
-#define MLPX_UPDATE_AVX2 (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 #else
 #define mlpx_decay_step_d_avx2 mlpx_decay_step_d_base
 #define mlpx_decay_step_s_avx2 mlpx_decay_step_s_base
-#define MLPX_UPDATE_AVX2 0
 #endif
 
 static inline void mlpx_decay_step_d(MLPX_UPDATE_ARGS(double)) {
-    (MLPX_UPDATE_AVX2 ? mlpx_decay_step_d_avx2 : mlpx_decay_step_d_base)(
+    (MLPX_HAVE_AVX2() ? mlpx_decay_step_d_avx2 : mlpx_decay_step_d_base)(
         kind, W, G, s1, s2, n, alpha, n_eff, lr, mom, nesterov, b1, b2, eps, sq, chk);
 }
 
 static inline void mlpx_decay_step_s(MLPX_UPDATE_ARGS(float)) {
-    (MLPX_UPDATE_AVX2 ? mlpx_decay_step_s_avx2 : mlpx_decay_step_s_base)(
+    (MLPX_HAVE_AVX2() ? mlpx_decay_step_s_avx2 : mlpx_decay_step_s_base)(
         kind, W, G, s1, s2, n, alpha, n_eff, lr, mom, nesterov, b1, b2, eps, sq, chk);
 }
 #endif

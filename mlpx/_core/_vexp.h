@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "_cpu.h"
 
 static void mlpx_exp_nonpos_d_base(double* x, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) x[i] = exp(x[i]);
@@ -25,13 +26,13 @@ static void mlpx_exp_nonpos_s_base(float* x, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) x[i] = expf(x[i]);
 }
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if MLPX_X86_DISPATCH
 typedef double mlpx_e4d __attribute__((vector_size(32)));
 typedef long long mlpx_e4l __attribute__((vector_size(32)));
 typedef float mlpx_e8f __attribute__((vector_size(32)));
 typedef int mlpx_e8i __attribute__((vector_size(32)));
 
-__attribute__((target("avx2,fma")))
+MLPX_TARGET_AVX2
 static inline mlpx_e4d mlpx_exp4(mlpx_e4d x) {
     const mlpx_e4d lo = {-708.0, -708.0, -708.0, -708.0};  /* exp(-708) ~ 3.3e-308 */
     const double shift = 6755399441055744.0;  /* 1.5 * 2^52: adding it rounds to an integer */
@@ -58,7 +59,7 @@ static inline mlpx_e4d mlpx_exp4(mlpx_e4d x) {
     return (mlpx_e4d)((mlpx_e4l)(p * (mlpx_e4d)scale) & ~below);
 }
 
-__attribute__((target("avx2,fma")))
+MLPX_TARGET_AVX2
 static inline mlpx_e8f mlpx_exp8(mlpx_e8f x) {
     const mlpx_e8f lo = {-87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f};
     const float shift = 12582912.0f;           /* 1.5 * 2^23 */
@@ -80,7 +81,7 @@ static inline mlpx_e8f mlpx_exp8(mlpx_e8f x) {
 }
 
 #define MLPX_DEFINE_VEXP(T, S, V, F)                                                 \
-__attribute__((target("avx2,fma")))                                                  \
+MLPX_TARGET_AVX2                                                  \
 static void mlpx_exp_nonpos_##S##_avx2(T* x, ptrdiff_t n) {                          \
     enum { VL = sizeof(V) / sizeof(T) };                                             \
     ptrdiff_t i = 0;                                                                 \
@@ -100,20 +101,18 @@ static void mlpx_exp_nonpos_##S##_avx2(T* x, ptrdiff_t n) {                     
 }
 MLPX_DEFINE_VEXP(double, d, mlpx_e4d, mlpx_exp4)
 MLPX_DEFINE_VEXP(float, s, mlpx_e8f, mlpx_exp8)
-#define MLPX_VEXP_AVX2 (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 #else
 #define mlpx_exp_nonpos_d_avx2 mlpx_exp_nonpos_d_base
 #define mlpx_exp_nonpos_s_avx2 mlpx_exp_nonpos_s_base
-#define MLPX_VEXP_AVX2 0
 #endif
 
 /* x[i] = exp(x[i]) for x[i] <= 0 (or NaN). */
 static inline void mlpx_exp_nonpos_d(double* x, ptrdiff_t n) {
-    (MLPX_VEXP_AVX2 ? mlpx_exp_nonpos_d_avx2 : mlpx_exp_nonpos_d_base)(x, n);
+    (MLPX_HAVE_AVX2() ? mlpx_exp_nonpos_d_avx2 : mlpx_exp_nonpos_d_base)(x, n);
 }
 
 static inline void mlpx_exp_nonpos_s(float* x, ptrdiff_t n) {
-    (MLPX_VEXP_AVX2 ? mlpx_exp_nonpos_s_avx2 : mlpx_exp_nonpos_s_base)(x, n);
+    (MLPX_HAVE_AVX2() ? mlpx_exp_nonpos_s_avx2 : mlpx_exp_nonpos_s_base)(x, n);
 }
 
 /* In place softmax of each row of the row-major m x n block z: exp(z - max)
@@ -147,11 +146,11 @@ static void mlpx_softmax_rows_d_base(double* z, ptrdiff_t m, ptrdiff_t n)
     MLPX_SOFTMAX_BODY(double, mlpx_exp_nonpos_d_base)
 static void mlpx_softmax_rows_s_base(float* z, ptrdiff_t m, ptrdiff_t n)
     MLPX_SOFTMAX_BODY(float, mlpx_exp_nonpos_s_base)
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("avx2,fma")))
+#if MLPX_X86_DISPATCH
+MLPX_TARGET_AVX2
 static void mlpx_softmax_rows_d_avx2(double* z, ptrdiff_t m, ptrdiff_t n)
     MLPX_SOFTMAX_BODY(double, mlpx_exp_nonpos_d_avx2)
-__attribute__((target("avx2,fma")))
+MLPX_TARGET_AVX2
 static void mlpx_softmax_rows_s_avx2(float* z, ptrdiff_t m, ptrdiff_t n)
     MLPX_SOFTMAX_BODY(float, mlpx_exp_nonpos_s_avx2)
 #else
@@ -160,10 +159,10 @@ static void mlpx_softmax_rows_s_avx2(float* z, ptrdiff_t m, ptrdiff_t n)
 #endif
 
 static inline void mlpx_softmax_rows_d(double* z, ptrdiff_t m, ptrdiff_t n) {
-    (MLPX_VEXP_AVX2 ? mlpx_softmax_rows_d_avx2 : mlpx_softmax_rows_d_base)(z, m, n);
+    (MLPX_HAVE_AVX2() ? mlpx_softmax_rows_d_avx2 : mlpx_softmax_rows_d_base)(z, m, n);
 }
 
 static inline void mlpx_softmax_rows_s(float* z, ptrdiff_t m, ptrdiff_t n) {
-    (MLPX_VEXP_AVX2 ? mlpx_softmax_rows_s_avx2 : mlpx_softmax_rows_s_base)(z, m, n);
+    (MLPX_HAVE_AVX2() ? mlpx_softmax_rows_s_avx2 : mlpx_softmax_rows_s_base)(z, m, n);
 }
 #endif

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted as _check_fitted
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -46,17 +45,6 @@ class Agreement(NamedTuple):
 
 def _is_estimator(obj):
     return hasattr(obj, "fit") and hasattr(obj, "get_params")
-
-
-def _check_fitted(est):
-    try:
-        check_is_fitted(est)
-    except NotFittedError:
-        raise ValueError(
-            f"This {type(est).__name__} is not fitted: fit it before comparing it "
-            "with other models."
-        ) from None
-    return est
 
 
 def _outputs(obj, X, method):

@@ -16,7 +16,6 @@ original.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -24,11 +23,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
-from mlpx._network import n_params, unpack
+from mlpx._engine import n_params, network_of, params_of, reorder_params, unpack
+from mlpx._engine import with_params as with_params
 from mlpx.landscape._agreement import _check_fitted, weight_difference_count
 
 if TYPE_CHECKING:
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 
 class Alignment(NamedTuple):
@@ -74,7 +74,7 @@ class WeightDistance(NamedTuple):
 def layer_sizes(est):
     """The layer sizes of a fitted network: inputs, hidden layers, outputs."""
     _check_fitted(est)
-    return tuple(int(s) for s in est._layer_units)
+    return network_of(est).layer_units
 
 
 def _check_same_architecture(est_a, est_b):
@@ -133,23 +133,6 @@ def permutation_index(sizes, perms):
     return np.concatenate(parts)
 
 
-def with_params(est, theta):
-    """A fitted copy of `est` whose parameter vector is `theta`.
-
-    Everything else (classes, layer sizes, hyper-parameters, loss curve,
-    optimizer state) is copied from `est` as it is.
-    """
-    _check_fitted(est)
-    new = copy.deepcopy(est)
-    theta = np.asarray(theta).ravel()
-    if theta.size != new._params.size:
-        raise ValueError(
-            f"theta has {theta.size} values; the network has {new._params.size} parameters."
-        )
-    new._params[...] = theta
-    return new
-
-
 def permute_hidden_units(
     est: MLPXClassifier | MLPXRegressor, perms: Sequence[ArrayLike]
 ) -> MLPXClassifier | MLPXRegressor:
@@ -184,15 +167,7 @@ def permute_hidden_units(
     True
     """
     index = permutation_index(layer_sizes(est), perms)
-    new = with_params(est, est._sync_params()[index])
-    if getattr(new, "_best_params", None) is not None and new._best_params.size == index.size:
-        new._best_params = new._best_params[index]
-    opt = getattr(new, "_optimizer", None)
-    if opt is not None:
-        shared = opt.s2 is opt.s1
-        opt.s1 = opt.s1[index]
-        opt.s2 = opt.s1 if shared else opt.s2[index]
-    return new
+    return reorder_params(est, index)
 
 
 def _similarity(coefs_a, intercepts_a, coefs_b, intercepts_b, order, h):
@@ -275,7 +250,7 @@ def align(
         predicts exactly as b does) and the permutation of each hidden layer.
     """
     sizes = _check_same_architecture(est_a, est_b)
-    perms = match_units(est_a._sync_params(), est_b._sync_params(), sizes,
+    perms = match_units(params_of(est_a), params_of(est_b), sizes,
                         max_sweeps=max_sweeps)
     return Alignment(permute_hidden_units(est_b, perms), perms)
 
@@ -308,8 +283,8 @@ def weight_distance(
     _check_same_architecture(est_a, est_b)
     if aligned:
         est_b = align(est_a, est_b).estimator
-    a = est_a._sync_params().astype(np.float64)
-    b = est_b._sync_params().astype(np.float64)
+    a = params_of(est_a).astype(np.float64)
+    b = params_of(est_b).astype(np.float64)
     norms = np.linalg.norm(a) * np.linalg.norm(b)
     cosine = float(a @ b / norms) if norms > 0 else float("nan")
     return WeightDistance(

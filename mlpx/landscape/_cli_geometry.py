@@ -32,7 +32,7 @@ def _positive_ints(text, option):
 
 
 def _manifest(kind, args):
-    from mlpx._version import __version__
+    from mlpx import __version__
 
     settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
     return {"format": f"mlpx-{kind}-study", "format_version": 1, "mlpx_version": __version__,
@@ -188,6 +188,7 @@ class _Linear:
         from sklearn.exceptions import ConvergenceWarning
 
         from mlpx import MLPXRegressor
+        from mlpx._engine import params_of
         from mlpx.landscape._linear import (
             check_linear_assumptions,
             linear_network_optimum,
@@ -211,7 +212,7 @@ class _Linear:
                     warnings.simplefilter("always", ConvergenceWarning)
                     est.fit(X, y)
                 gap = (est.loss_ - optimum.loss) / optimum.loss if optimum.loss > 0 else np.nan
-                grad = NetworkLoss(est, X, y).loss_grad(est._params)[1]
+                grad = NetworkLoss(est, X, y).loss_grad(params_of(est))[1]
                 rows.append({"depth": depth, "hidden": str(hidden), "seed": seed,
                              "loss": est.loss_, "optimum": optimum.loss,
                              "least_squares": optimum.least_squares_loss,
@@ -347,11 +348,11 @@ class _Width:
     @staticmethod
     def compute(prepared, args):
         from mlpx import MLPXClassifier, MLPXRegressor
-        from mlpx.landscape._study import _is_regression_target
+        from mlpx._engine import is_regression_target
         from mlpx.landscape._width import width_study
 
         widths, (X_tr, X_te, y_tr, y_te, desc) = prepared
-        cls = MLPXRegressor if _is_regression_target(y_tr) else MLPXClassifier
+        cls = MLPXRegressor if is_regression_target(y_tr) else MLPXClassifier
         est = cls(hidden_layer_sizes=(1,) * args.depth, solver=args.solver, alpha=args.alpha,
                   max_iter=args.epochs, batch_size=min(args.batch_size, len(X_tr)),
                   learning_rate_init=args.learning_rate)

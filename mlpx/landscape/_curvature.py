@@ -1,6 +1,6 @@
 """Curvature of the loss at a fitted network: exact Hessian-vector products.
 
-The products come from the compiled R-operator (mlpx._core._curvature), on the
+The products come from the compiled R-operator (Network.hessian_vector), on the
 same loss the estimator minimises (mean data loss + alpha/(2n) ||W||^2), over
 the flat parameter vector (W_0..W_{L-1}, then b_0..b_{L-1}).
 """
@@ -12,32 +12,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator, eigsh
-from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from mlpx._core._curvature import hessian_vector
-from mlpx._network import ACTIVATION_CODES
+from mlpx._engine import network_of, params_of, targets_of
 
 if TYPE_CHECKING:
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 
 def _engine_data(est, X, y, sample_weight):
-    check_is_fitted(est)
-    dtype = est._params.dtype
+    theta = params_of(est)
     X = validate_data(est, X, dtype=(np.float64, np.float32), reset=False)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    if is_classifier(est):
-        Y = est._label_binarizer.transform(y)
-    else:
-        Y = np.asarray(y, dtype=np.float64)
-    Y = np.ascontiguousarray(Y.reshape(len(X), -1), dtype=dtype)
-    if Y.shape[1] != est.n_outputs_:
-        raise ValueError(f"y has {Y.shape[1]} outputs; the model has {est.n_outputs_}.")
-    sw = (np.empty(0, dtype=dtype) if sample_weight is None
-          else np.ascontiguousarray(sample_weight, dtype=dtype))
-    return X, Y, sw
+    X = np.ascontiguousarray(X, dtype=theta.dtype)
+    Y = targets_of(est, y)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
+    return theta, X, Y
 
 
 def hessian_operator(
@@ -65,16 +56,13 @@ def hessian_operator(
     H : scipy.sparse.linalg.LinearOperator of shape (n_params, n_params)
         ``H @ v`` is the exact Hessian-vector product (float64 in and out).
     """
-    X, Y, sw = _engine_data(est, X, y, sample_weight)
-    theta = est._sync_params()
-    sizes = np.asarray(est._layer_units, dtype=np.intp)
-    codes = ACTIVATION_CODES[est.activation], ACTIVATION_CODES[est.out_activation_]
+    theta, X, Y = _engine_data(est, X, y, sample_weight)
+    network = network_of(est)
     alpha = float(est.alpha) if include_penalty else 0.0
     out = np.empty_like(theta)
 
     def matvec(v):
-        v = np.ascontiguousarray(np.ravel(v), dtype=theta.dtype)
-        hessian_vector(theta, v, sizes, *codes, X, Y, sw, alpha, out)
+        network.hessian_vector(theta, np.ravel(v), X, Y, sample_weight, alpha, out)
         return out.astype(np.float64)
 
     return LinearOperator((theta.size, theta.size), matvec=matvec, rmatvec=matvec,

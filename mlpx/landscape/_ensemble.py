@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -28,15 +28,13 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_X_y
 from sklearn.utils.multiclass import type_of_target
 
-from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
+from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx._engine import fit_from, fit_seeds
 from mlpx.landscape._agreement import KINDS, _agree_mask, flat_params
-from mlpx.landscape._compiled import compiled_eligible, train_compiled
+from mlpx.landscape._compiled import compiled_eligible
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
 from mlpx.landscape._results import SeedStudy
-
-if TYPE_CHECKING:
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
 
 RECORDABLE = ("loss", "predictions", "params")
 
@@ -182,7 +180,7 @@ def train_one(task):
     run = _new_run()
 
     if est.solver == "lbfgs":  # no epochs: one fit, recorded at its end
-        est._fit(X, y, init_params=theta)
+        fit_from(est, X, y, init_params=theta)
         _record(est, task, run, float(est.loss_))
         run["epochs"] = [est.max_iter]
         run["estimator"] = est
@@ -201,7 +199,7 @@ def train_one(task):
         else:
             Xe, ye = X, y
         if epoch == 1:
-            est._fit(Xe, ye, incremental=True, init_params=theta)
+            fit_from(est, Xe, ye, init_params=theta, incremental=True)
         else:
             est.partial_fit(Xe, ye)
         if epoch in epochs:
@@ -218,7 +216,7 @@ def run_compiled(tasks, units):
     as train_one does."""
     runs = [_new_run() for _ in tasks]
     epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
-    ests = train_compiled(
+    ests = fit_seeds(
         tasks[0].estimator, [(t.seed, *_start_state(t, units)) for t in tasks],
         tasks[0].X, tasks[0].y, epochs,
         lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
@@ -352,7 +350,7 @@ def train_seeds(
     study : SeedStudy
         The K fitted estimators, the recorded arrays and the tables.
     """
-    if not isinstance(estimator, BaseMultilayerPerceptronX):
+    if not isinstance(estimator, (MLPXClassifier, MLPXRegressor)):
         raise TypeError(
             f"estimator must be an MLPXClassifier or MLPXRegressor, got "
             f"{type(estimator).__name__}."

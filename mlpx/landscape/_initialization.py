@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from mlpx._network import glorot_uniform, pack
+from mlpx._engine import glorot_uniform, layer_units_for, pack
 
 INIT_SCHEMES = ("default", "he", "normal")
 
@@ -40,23 +40,11 @@ def check_init(init, init_scale, n_seeds):
     return [float(s) for s in scales]
 
 
-def layer_units(estimator, X, y):
-    """The layer sizes a fit of `estimator` on (X, y) will have."""
-    from sklearn.base import is_classifier
-    from sklearn.preprocessing import LabelBinarizer
-
-    h = estimator.hidden_layer_sizes
-    hidden = [int(h)] if np.ndim(h) == 0 else [int(s) for s in h]
-    if is_classifier(estimator):
-        # binary -> 1 output, multiclass -> one per class, multilabel -> one per label
-        n_out = LabelBinarizer().fit(y).transform(y[:1]).shape[1]
-    else:
-        n_out = 1 if y.ndim == 1 or y.shape[1] == 1 else y.shape[1]
-    return [X.shape[1]] + hidden + [n_out]
+layer_units = layer_units_for
 
 
 def initial_params(init, scale, seed, units, activation, dtype, random_state=None):
-    """A flat initial parameter vector (layout of mlpx._network).
+    """A flat initial parameter vector (layout of mlpx._engine).
 
     'default' draws scikit-learn's Glorot-uniform from ``random_state`` (a
     RandomState, advanced by the draw, as the estimator's fit would); 'he'

@@ -33,13 +33,12 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 
-from mlpx._network import pack
-from mlpx._threads import single_threaded_blas
+from mlpx._engine import network_of, pack, params_of, set_params_of, single_threaded_blas
 from mlpx.landscape._agreement import _check_fitted
 from mlpx.landscape._paths import NetworkLoss
 
 if TYPE_CHECKING:
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 
 class LinearOptimum(NamedTuple):
@@ -333,7 +332,7 @@ def critical_point_from_eigenvectors(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(Xc + x_mean, Yc[:, 0] + y_mean[0] if d_y == 1 else Yc + y_mean)
-    est._params[...] = pack(coefs, intercepts, est._params.dtype)
+    set_params_of(est, pack(coefs, intercepts, np.float64))
     return est
 
 
@@ -418,7 +417,7 @@ def classify_critical_point(
     _check_fitted(est)
     alpha = float(est.alpha if alpha is None else alpha)
     loss = NetworkLoss(est, X, y, alpha)
-    theta = est._sync_params().astype(np.float64)
+    theta = params_of(est).astype(np.float64)
     if hessian_min_eig is None and theta.size > max_params:
         raise ValueError(
             f"The network has {theta.size} parameters: a dense Hessian is limited to "
@@ -433,7 +432,7 @@ def classify_critical_point(
     grad_norm = float(np.linalg.norm(grad))
     optimum = None
     if _is_linear_network(est) and alpha == 0:
-        optimum = linear_network_optimum(X, y, est._layer_units[1:-1]).loss
+        optimum = linear_network_optimum(X, y, network_of(est).layer_units[1:-1]).loss
     if grad_norm > grad_tol:
         kind = "not critical"
     elif min_eig < -eig_tol:

@@ -30,37 +30,14 @@ from scipy.optimize import minimize_scalar
 from sklearn.base import is_classifier
 from sklearn.utils import check_array, check_random_state
 
-from mlpx._core._forward_backward import loss_gradient
-from mlpx._network import ACTIVATION_CODES
-from mlpx._threads import effective_n_threads, single_threaded_blas
+from mlpx._engine import network_of, params_of, single_threaded_blas, targets_of
 from mlpx.landscape._alignment import _check_same_architecture
 from mlpx.landscape._alignment import align as align_units
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
-
-_NO_WEIGHTS = np.empty(0, dtype=np.float64)
-
-
-def target_matrix(est, y):
-    """The 2-D float64 targets the engine compares the outputs of `est` with.
-
-    One-hot (or indicator) columns in ``classes_`` order for a classifier,
-    the targets as columns for a regressor.
-    """
-    if is_classifier(est):
-        unknown = np.setdiff1d(np.unique(np.asarray(y)), est.classes_)
-        if np.ndim(y) == 1 and unknown.size:
-            raise ValueError(f"y has labels {unknown} that are not in classes_ {est.classes_}.")
-        Y = est._label_binarizer.transform(y)
-    else:
-        Y = np.asarray(y, dtype=np.float64)
-    Y = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).reshape(len(Y), -1))
-    if Y.shape[1] != est.n_outputs_:
-        raise ValueError(f"y has {Y.shape[1]} outputs; the network has {est.n_outputs_}.")
-    return Y
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 
 class NetworkLoss:
@@ -78,30 +55,30 @@ class NetworkLoss:
         L2 penalty: the loss is the mean data loss plus
         ``alpha / (2 n) * sum of squared weights`` (biases excluded).
     n_threads : int, default=None
-        Engine threads; None for ``mlpx._threads.effective_n_threads()``.
+        Engine threads; None for the engine's default budget.
 
     Notes
     -----
-    Call it inside ``mlpx._threads.single_threaded_blas()`` when evaluating
-    many points, as the public functions of this module do.
+    Evaluating many points, call it inside ``single_threaded_blas()`` (from
+    mlpx._engine), as the public functions of this module do: BLAS is then
+    capped once for all of them.
     """
 
     def __init__(self, est, X, y, alpha=0.0, n_threads=None):
-        self.sizes = np.asarray(est._layer_units, dtype=np.intp)
-        self.hidden = ACTIVATION_CODES[est.activation]
-        self.out = ACTIVATION_CODES[est.out_activation_]
+        self.network = network_of(est)
         X = check_array(X, dtype=np.float64, order="C")
-        if X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X has {X.shape[1]} features; the network takes {self.sizes[0]}.")
+        n_in = self.network.layer_units[0]
+        if X.shape[1] != n_in:
+            raise ValueError(f"X has {X.shape[1]} features; the network takes {n_in}.")
         self.X = X
-        self.Y = target_matrix(est, y)
+        self.Y = targets_of(est, y)
         if self.Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {self.Y.shape[0]}.")
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}.")
         self.alpha = float(alpha)
-        self.n_params = int(est._params.size)
-        self.n_threads = effective_n_threads() if n_threads is None else int(n_threads)
+        self.n_params = self.network.n_params
+        self.n_threads = None if n_threads is None else int(n_threads)
 
     def __call__(self, theta, rows=None):
         """Loss at `theta` (on the samples `rows`, default all)."""
@@ -111,9 +88,8 @@ class NetworkLoss:
         """(loss, gradient) at `theta`; the gradient is a new array."""
         theta = np.ascontiguousarray(theta, dtype=np.float64)
         X, Y = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
-        grad = np.empty(self.n_params)
-        loss = loss_gradient(theta, self.sizes, self.hidden, self.out, X, Y, _NO_WEIGHTS,
-                             self.alpha, grad, self.n_threads)
+        loss, grad = self.network.loss_gradient(theta, X, Y, alpha=self.alpha,
+                                                n_threads=self.n_threads)
         return float(loss), grad
 
 
@@ -252,7 +228,7 @@ def _endpoints(est_a, est_b, align):
         )
     if align:
         est_b = align_units(est_a, est_b).estimator
-    return est_a._sync_params().astype(np.float64), est_b._sync_params().astype(np.float64)
+    return params_of(est_a).astype(np.float64), params_of(est_b).astype(np.float64)
 
 
 def linear_path(

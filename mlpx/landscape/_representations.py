@@ -30,12 +30,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import check_array
 
-from mlpx._core._forward_backward import forward
-from mlpx._network import ACTIVATION_CODES, pack
+from mlpx._engine import Network, network_of, params_of
 from mlpx.landscape._agreement import _check_fitted
 
 if TYPE_CHECKING:
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 
 def _check_pair(R1, R2):
@@ -121,16 +120,13 @@ def hidden_representations(
     H = check_array(X, dtype=np.float64, order="C")
     if H.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {H.shape[1]} features; the network takes {est.n_features_in_}.")
-    code = ACTIVATION_CODES[est.activation]
-    est._sync_params()
+    network = network_of(est)
+    coefs, intercepts = network.unpack(params_of(est))
     out = []
-    for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
-        params = pack([W], [b], np.float64)
-        sizes = np.asarray(W.shape, dtype=np.intp)
-        Z = np.empty((H.shape[0], W.shape[1]))
-        forward(params, sizes, code, code, H, Z, 1)
-        out.append(Z)
-        H = Z
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        layer = Network(W.shape, network.activation, network.activation)
+        H = layer.forward(np.concatenate([W.ravel(), b]).astype(np.float64), H, n_threads=1)
+        out.append(H)
     return out
 
 

@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without pandas
         "mlpx.landscape needs pandas: pip install mlpx[landscape]"
     ) from exc
 
-from mlpx._version import __version__
+from mlpx import __version__
 from mlpx.landscape._agreement import _agree_mask, agreement_matrix
 
 if TYPE_CHECKING:

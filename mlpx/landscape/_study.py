@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.multiclass import type_of_target
 
-from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx._engine import is_regression_target
 from mlpx.landscape._ensemble import (
     SeedTask,
     check_data,
@@ -48,10 +48,6 @@ def argmax_output(est, X):
 def argmax_proba(est, X):
     """Label index = argmax of ``predict_proba`` (softmax or sigmoid outputs)."""
     return np.argmax(est.predict_proba(X), axis=1)
-
-
-def _is_regression_target(y):
-    return type_of_target(y) in ("continuous", "continuous-multioutput")
 
 
 def _check_setups(setups, regression):
@@ -192,7 +188,7 @@ def agreement_study(
     X, y, X_test, y_test = check_data(X, y, X_test, y_test)
     record = check_record(record, record_every)
     scales = check_init(init, init_scale, len(seeds))
-    regression = _is_regression_target(y)
+    regression = is_regression_target(y)
     setups = _check_setups(setups, regression)
     params = dict(
         hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,

@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import clone
 
-from mlpx._multilayer_perceptron import BaseMultilayerPerceptronX
+from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx._engine import network_of
 from mlpx.landscape._ensemble import check_data, check_seeds, train_seeds
 from mlpx.landscape._losses import data_loss
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from mlpx._multilayer_perceptron import MLPXClassifier, MLPXRegressor
+    from mlpx import MLPXClassifier, MLPXRegressor
 
 _QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -127,7 +128,7 @@ def width_study(
     """
     import pandas as pd
 
-    if not isinstance(estimator, BaseMultilayerPerceptronX):
+    if not isinstance(estimator, (MLPXClassifier, MLPXRegressor)):
         raise TypeError(
             f"estimator must be an MLPXClassifier or MLPXRegressor, got "
             f"{type(estimator).__name__}."
@@ -151,7 +152,7 @@ def width_study(
         losses = {"train": [data_loss(m, X, y) for m in models]}
         if X_test is not None:
             losses["test"] = [data_loss(m, X_test, y_test) for m in models]
-        final.append((h, int(models[0]._params.size), losses))
+        final.append((h, int(network_of(models[0]).n_params), losses))
     edges = {s: _edges(np.concatenate([f[2][s] for f in final]), bins) for s in splits}
     rows = []
     for w, (h, size, losses) in zip(widths, final):

@@ -1,73 +1,339 @@
-# The engine's kernels: forward pass, output deltas, the delta recursion and the
-# gradient of one mini-batch, with an optional fused optimizer step.
-#
-# Layout. A network of L weight layers has sizes[0..L] (inputs, hidden widths,
-# outputs). All parameters live in one flat buffer: W_0, ..., W_{L-1} (row-major,
-# sizes[l] x sizes[l+1]) then b_0, ..., b_{L-1}, the order scikit-learn packs
-# them for L-BFGS. Activations and deltas of a batch of at most `cap` rows live
-# in one buffer each: layer l's block (m x sizes[l+1], row-major) starts at
-# cap * cum_w[l].
-#
-# Parallelism, and why results do not depend on the thread count. Each batch
-# is two phases of tiles, whose cut depends on the batch size and the network
-# only, never on the threads:
-#   phase 1 ("chunks"): the batch rows are cut into chunks of `chunk_rows`
-#     rows; each chunk runs the forward pass, the output deltas and the delta
-#     recursion for its rows. Rows are independent, so no reduction is needed;
-#     the per-chunk losses are added in chunk order.
-#   phase 2 ("tasks"): the weight gradient of layer l, x^(l-1)^T delta^(l), is
-#     cut into fixed blocks of rows of W_l; each task computes its block over
-#     the whole batch with one GEMM, adds the weight decay and, when training,
-#     applies the optimizer step to exactly those parameters. Each parameter is
-#     written by one task, so there is nothing to reduce.
-# One parallel region runs all the batches of an epoch (see run_job): threads
-# take tiles as they come free (_team.h), so a thread the OS deschedules
-# between tiles holds nobody up.
-# BLAS must run single-threaded meanwhile (the caller caps it), so the OpenMP
-# and BLAS pools never multiply.
+"""The compiled engine: forward pass, deltas, gradients and optimizer steps of
+mini-batches, run by a team of OpenMP threads. Declarations are in _engine.pxd.
+
+Parallelism, and why results do not depend on the thread count. Each batch is
+two phases of tiles, whose cut depends on the batch size and the network only,
+never on the threads:
+
+* chunks: the batch rows are cut into chunks of `chunk_rows` rows; each chunk
+  runs the forward pass, the output deltas and the delta recursion for its
+  rows. Rows are independent, so no reduction is needed; the per-chunk losses
+  are added in chunk order.
+* tasks: the weight gradient of layer l, x^(l-1)^T delta^(l), is cut into fixed
+  blocks of rows of W_l; each task computes its block over the whole batch with
+  one GEMM, adds the weight decay and, when training, applies the optimizer
+  step to exactly those parameters. Each parameter is written by one task, so
+  there is nothing to reduce.
+
+One parallel region runs all the batches of an epoch (see run_job): threads take
+tiles as they come free (_team.h), so a thread the OS deschedules between tiles
+holds nobody up. BLAS must run single-threaded meanwhile (the caller caps it),
+so the OpenMP and BLAS pools never multiply.
+"""
 from cython cimport floating
 from cython.parallel cimport parallel, threadid
+from libc.math cimport cos, exp, expm1, isfinite, log, log1p, pow, sqrt, sqrtf, tanh
 from libc.stdint cimport int64_t
-from libc.math cimport cos, isfinite, log, pow, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from ._activations cimport (
-    IDENTITY, RELU, SOFTMAX, activation_derivative, bias_activation, output_loss_and_delta,
-    softmax_rows,
+import numpy as np
+
+from ._types cimport (
+    ADAM, DIVERGED, EXP, IDENTITY, INTERRUPTED, LEAKY_RELU, LOGISTIC, NO_UPDATE, OK, RELU,
+    SGD, SGLD, SOFTMAX, SOFTPLUS, TANH, intp,
 )
-from ._blas cimport (
-    EPI_NONE, EPI_RELU, EPI_RELU_GRAD, blas_gemm, gemm, small_gemm_epilogue,
-)
-
-ctypedef Py_ssize_t intp
-
-# Optimizer codes (mlpx/_optimizers.py mirrors them).
-cdef enum:
-    NO_UPDATE = 0
-    SGD = 1
-    ADAM = 2
-    SGLD = 3
 
 cdef extern from *:
     """
-    /* Work below which a region runs on one thread: splitting costs more than it saves. */
-    #define MLPX_MIN_PARALLEL_FLOPS 4.0e6
-    /* Target work of one region-1 chunk and of one region-2 task, in flops. */
-    #define MLPX_CHUNK_FLOPS 2.0e6
-    #define MLPX_TASK_FLOPS 4.0e6
-    /* Bounds on the region-1 chunks of a batch (see chunk_rows). */
+    #define MLPX_LEAKY_SLOPE 0.01
+    """
+    double LEAKY_SLOPE "MLPX_LEAKY_SLOPE"
+
+
+cdef extern from "_vexp.h":
+    void mlpx_exp_nonpos_d(double* x, intp n) noexcept nogil
+    void mlpx_exp_nonpos_s(float* x, intp n) noexcept nogil
+    void mlpx_softmax_rows_d(double* z, intp m, intp n) noexcept nogil
+    void mlpx_softmax_rows_s(float* z, intp m, intp n) noexcept nogil
+
+
+cdef inline floating logistic(floating x) noexcept nogil:
+    cdef floating e
+    if x >= 0:
+        return 1 / (1 + <floating>exp(-x))
+    e = <floating>exp(x)
+    return e / (1 + e)
+
+
+cdef inline floating softplus(floating x) noexcept nogil:
+    if x > 0:
+        return x + <floating>log1p(exp(-x))
+    return <floating>log1p(exp(x))
+
+
+cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
+                                 int act) noexcept nogil:
+    """In place z[i, j] = act(z[i, j] + b[j]) for a row-major m x n block."""
+    cdef intp i, j
+    cdef floating* row
+    cdef floating v
+    for i in range(m):
+        row = z + i * n
+        if act == IDENTITY:
+            for j in range(n):
+                row[j] = row[j] + b[j]
+        elif act == LOGISTIC:
+            for j in range(n):
+                row[j] = logistic(row[j] + b[j])
+        elif act == TANH:
+            for j in range(n):
+                row[j] = <floating>tanh(row[j] + b[j])
+        elif act == RELU:
+            for j in range(n):
+                v = row[j] + b[j]
+                row[j] = v if v > 0 else 0
+        elif act == LEAKY_RELU:
+            for j in range(n):
+                v = row[j] + b[j]
+                row[j] = v if v > 0 else <floating>LEAKY_SLOPE * v
+        elif act == SOFTPLUS:
+            for j in range(n):
+                row[j] = softplus(row[j] + b[j])
+        elif act == EXP:
+            for j in range(n):
+                row[j] = <floating>exp(row[j] + b[j])
+    if act == SOFTMAX:
+        softmax_rows(z, m, n, b)
+
+
+cdef inline void softmax_rows(floating* z, intp m, intp n, const floating* b) noexcept nogil:
+    """In place softmax of each row of z + b (b: NULL when the bias is already added)."""
+    cdef intp i, j
+    cdef floating* row
+    if b != NULL:
+        for i in range(m):
+            row = z + i * n
+            for j in range(n):
+                row[j] = row[j] + b[j]
+    if floating is float:
+        mlpx_softmax_rows_s(z, m, n)
+    else:
+        mlpx_softmax_rows_d(z, m, n)
+
+
+cdef void activation_derivative(floating* d, const floating* z, intp count,
+                                       int act) noexcept nogil:
+    """In place d *= act'(s), where z = act(s) is the layer's output."""
+    cdef intp i
+    if act == LOGISTIC:
+        for i in range(count):
+            d[i] = d[i] * z[i] * (1 - z[i])
+    elif act == TANH:
+        for i in range(count):
+            d[i] = d[i] * (1 - z[i] * z[i])
+    elif act == RELU:
+        for i in range(count):  # a select, not a branch: the loop vectorises
+            d[i] = d[i] if z[i] != 0 else 0
+    elif act == LEAKY_RELU:
+        for i in range(count):
+            if z[i] <= 0:
+                d[i] = d[i] * <floating>LEAKY_SLOPE
+    elif act == SOFTPLUS:
+        # softplus'(s) = sigmoid(s) = 1 - exp(-softplus(s))
+        for i in range(count):
+            d[i] = d[i] * <floating>(-expm1(-z[i]))
+
+
+cdef void add_second_derivative_term(
+    floating* out,            # OUT out += t * act''(s) * r
+    const floating* t, const floating* z, const floating* r, intp count, int act,
+) noexcept nogil:
+    """The curvature term of the R-operator's delta recursion, from z = act(s)."""
+    cdef intp i
+    cdef floating d1
+    if act == LOGISTIC:
+        for i in range(count):
+            d1 = z[i] * (1 - z[i])
+            out[i] += t[i] * d1 * (1 - 2 * z[i]) * r[i]
+    elif act == TANH:
+        for i in range(count):
+            out[i] += t[i] * (-2 * z[i] * (1 - z[i] * z[i])) * r[i]
+    elif act == SOFTPLUS:
+        for i in range(count):
+            d1 = <floating>(-expm1(-z[i]))  # sigmoid(s)
+            out[i] += t[i] * d1 * (1 - d1) * r[i]
+    # identity, relu, leaky_relu: act'' = 0 (almost everywhere)
+
+
+cdef void output_jacobian_times(
+    floating* rp,             # IN R{s} of the output layer, OUT R{p}
+    const floating* p, intp m, intp k, int out_act,
+) noexcept nogil:
+    """R{p} = J_out(s) R{s} for the output activation, row by row."""
+    cdef intp i, j
+    cdef floating dot
+    for i in range(m):
+        if out_act == LOGISTIC:
+            for j in range(k):
+                rp[i * k + j] *= p[i * k + j] * (1 - p[i * k + j])
+        elif out_act == EXP:
+            for j in range(k):
+                rp[i * k + j] *= p[i * k + j]
+        elif out_act == SOFTMAX:
+            dot = 0
+            for j in range(k):
+                dot += p[i * k + j] * rp[i * k + j]
+            for j in range(k):
+                rp[i * k + j] = p[i * k + j] * (rp[i * k + j] - dot)
+
+
+cdef double output_loss_and_delta(
+    const floating* p,       # IN  m x k network outputs (after the output activation)
+    floating* d,             # OUT m x k output deltas dE/ds, times the sample weight
+    intp m, intp k,
+    const floating* Y,       # IN  targets, rows selected by idx or from row0
+    const intp* idx, intp row0,
+    const floating* sw,      # IN  sample weights or NULL
+    int out_act,
+    double* sw_sum,          # OUT sum of the weights of these rows
+) noexcept nogil:
+    """Return the weighted sum over rows of the loss, and fill the deltas.
+
+    The loss matches the output activation (its canonical link), so the delta is
+    always (p - y) scaled by the sample weight; for the squared error it is also
+    divided by k, because the loss averages over the k outputs.
+    """
+    cdef intp i, j, r
+    cdef const floating* y
+    cdef const floating* pi
+    cdef floating* di
+    cdef double w, li, total = 0, wsum = 0
+    cdef double pc, yj
+    cdef double eps = 1.1920928955078125e-07 if floating is float else 2.220446049250313e-16
+    # one loop per loss, each branch-free but for the log terms, which
+    # one-hot targets need only once per row
+    for i in range(m):
+        r = idx[i] if idx != NULL else row0 + i
+        y = Y + r * k
+        pi = p + i * k
+        di = d + i * k
+        w = sw[r] if sw != NULL else 1.0
+        li = 0
+        if out_act == IDENTITY:
+            for j in range(k):
+                li = li + (<double>y[j] - pi[j]) * (<double>y[j] - pi[j])
+                di[j] = <floating>(w * (pi[j] - y[j]) / k)
+            li = 0.5 * li / k
+        else:
+            for j in range(k):
+                di[j] = <floating>(w * (pi[j] - y[j]))
+            if out_act == EXP:
+                # half Poisson deviance, as scikit-learn's poisson loss
+                for j in range(k):
+                    yj = y[j]
+                    li = li + pi[j] - yj
+                    if yj != 0:
+                        li = li + yj * log(yj / pi[j])
+            else:
+                # log-loss on probabilities clipped to [eps, 1 - eps]
+                for j in range(k):
+                    yj = y[j]
+                    if yj == 0 and out_act != LOGISTIC:
+                        continue
+                    pc = pi[j]  # NaN stays NaN: the caller detects divergence
+                    if pc < eps:
+                        pc = eps
+                    elif pc > 1 - eps:
+                        pc = 1 - eps
+                    if yj != 0:
+                        li = li - yj * log(pc)
+                    if out_act == LOGISTIC and yj != 1:
+                        li = li - (1 - yj) * log(1 - pc)
+        total = total + w * li
+        wsum = wsum + w
+    sw_sum[0] = wsum
+    return total
+
+
+cdef extern from "_small_gemm.h":
+    int small_gemm_d "mlpx_small_gemm_d" (
+        char ta, char tb, intp m, intp n, intp k, double alpha, const double* A,
+        intp lda, const double* B, intp ldb, double beta, double* C, intp ldc) noexcept nogil
+    int small_gemm_s "mlpx_small_gemm_s" (
+        char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
+        intp lda, const float* B, intp ldb, float beta, float* C, intp ldc) noexcept nogil
+    int gemm_epi_d "mlpx_gemm_epi_d" (
+        char ta, char tb, intp m, intp n, intp k, double alpha, const double* A,
+        intp lda, const double* B, intp ldb, double beta, double* C, intp ldc,
+        const double* bias, const double* Z, intp ldz, int epi) noexcept nogil
+    int gemm_epi_s "mlpx_gemm_epi_s" (
+        char ta, char tb, intp m, intp n, intp k, float alpha, const float* A,
+        intp lda, const float* B, intp ldb, float beta, float* C, intp ldc,
+        const float* bias, const float* Z, intp ldz, int epi) noexcept nogil
+    bint tiles_take "mlpx_tiles_take" (bint single, char ta, char tb, intp m,
+                                        intp n, intp k) noexcept nogil
+    int EPI_NONE "MLPX_EPI_NONE"
+    int EPI_RELU "MLPX_EPI_RELU"
+    int EPI_RELU_GRAD "MLPX_EPI_RELU_GRAD"
+    bint small_gemm_available "mlpx_small_gemm_available" () noexcept nogil
+
+
+cdef void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                           const floating* A, intp lda, const floating* B, intp ldb,
+                           floating beta, floating* C, intp ldc) noexcept nogil:
+    """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C, by BLAS.
+
+    ta / tb are 'N' or 'T'. BLAS is column-major, so this computes
+    C^T = op(B)^T op(A)^T: the operands swap places, the flags stay.
+    """
+    cdef int m_ = <int>m, n_ = <int>n, k_ = <int>k
+    cdef int lda_ = <int>lda, ldb_ = <int>ldb, ldc_ = <int>ldc
+    if floating is float:
+        sgemm(&tb, &ta, &n_, &m_, &k_, &alpha, <float*>B, &ldb_, <float*>A, &lda_,
+              &beta, C, &ldc_)
+    else:
+        dgemm(&tb, &ta, &n_, &m_, &k_, &alpha, <double*>B, &ldb_, <double*>A, &lda_,
+              &beta, C, &ldc_)
+
+
+cdef int small_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                           const floating* A, intp lda, const floating* B, intp ldb,
+                           floating beta, floating* C, intp ldc) noexcept nogil:
+    """As blas_gemm, by the small-product kernels; -1 if they cannot run here."""
+    if floating is float:
+        return small_gemm_s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+    return small_gemm_d(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+
+
+cdef int small_gemm_epilogue(
+    char tb, intp m, intp n, intp k, const floating* A, intp lda, const floating* B,
+    intp ldb, floating* C, intp ldc, const floating* bias, const floating* Z, intp ldz,
+    int epi,
+) noexcept nogil:
+    """C = A @ op(B) (+ bias along the rows) with the epilogue epi (EPI_*) applied
+    in the store, by the tile kernels. Return -1, writing nothing, when the
+    product is not theirs (tiles_take) or they cannot run here: the caller then
+    runs gemm and the epilogue as passes of their own."""
+    if not tiles_take(floating is float, c'N', tb, m, n, k):
+        return -1
+    if floating is float:
+        return gemm_epi_s(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
+    return gemm_epi_d(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
+
+
+cdef void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                      const floating* A, intp lda, const floating* B, intp ldb,
+                      floating beta, floating* C, intp ldc) noexcept nogil:
+    """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C."""
+    if tiles_take(floating is float, ta, tb, m, n, k):
+        if small_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) == 0:
+            return
+    blas_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+
+
+cdef extern from *:
+    """
+    /* Bounds on the chunks of a batch (see chunk_rows). */
     #define MLPX_MIN_CHUNK_ROWS 64
     #define MLPX_MAX_CHUNKS 16
-    /* Fewest rows of W_l in one region-2 task: a thinner block makes BLAS
-       repack the whole delta matrix for little work. */
+    /* Fewest rows of W_l in one task: a thinner block makes BLAS repack the
+       whole delta matrix for little work. */
     #define MLPX_MIN_TASK_ROWS 128
     /* In training, float32 forward products with weights above this many
        bytes go to BLAS (see forward_rows). */
     #define MLPX_TRAIN_BLAS_WEIGHT_BYTES 200000
     """
-    double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
-    double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
-    double TASK_FLOPS "MLPX_TASK_FLOPS"
     int MIN_CHUNK_ROWS "MLPX_MIN_CHUNK_ROWS"
     int MAX_CHUNKS "MLPX_MAX_CHUNKS"
     int MIN_TASK_ROWS "MLPX_MIN_TASK_ROWS"
@@ -85,52 +351,6 @@ cdef extern from "_rows.h":
                                              double* out) noexcept nogil
     void column_sums_s "mlpx_column_sums_s" (const float* D, intp m, intp n,
                                              float* out) noexcept nogil
-
-
-cdef struct Net:
-    int n_layers
-    int hidden_act
-    int out_act
-    intp* sizes     # n_layers + 1
-    intp* w_off     # n_layers: offset of W_l in the flat buffer
-    intp* b_off     # n_layers: offset of b_l
-    intp* cum_w     # n_layers + 1: cum_w[l] = sizes[1] + ... + sizes[l]
-    intp n_params
-    intp n_coef     # number of weights (the penalised parameters)
-    bint training   # set by the training loops (see forward_rows)
-
-
-cdef struct Plan:
-    intp cap            # most rows in a batch
-    intp chunk_rows     # rows per region-1 chunk
-    intp max_chunks
-    intp n_tasks
-    int* task_layer
-    intp* task_i0
-    intp* task_i1
-    int* task_bias      # the task that also owns b_l (the last block of layer l)
-    double flops_per_row
-
-
-cdef struct Update:
-    int kind
-    double lr           # SGD: current learning rate; Adam: bias-corrected step size
-    double momentum
-    bint nesterov
-    double beta_1
-    double beta_2
-    double epsilon
-    double noise_std    # SGLD: sqrt(2 lr temperature)
-    unsigned long long seed  # SGLD: noise stream of this fit
-    unsigned long long step  # SGLD: optimizer steps taken, this one included
-
-
-cdef struct CSR:
-    # A sparse input matrix in CSR form; `data` points to float or double
-    # values matching the network's type.
-    const void* data
-    const intp* indices
-    const intp* indptr
 
 
 cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_act,
@@ -168,7 +388,7 @@ cdef inline void net_free(Net* net) noexcept nogil:
     net.sizes = NULL
 
 
-cdef inline intp ceil_div(intp a, intp b) noexcept nogil:
+cdef intp ceil_div(intp a, intp b) noexcept nogil:
     return (a + b - 1) // b
 
 
@@ -206,7 +426,7 @@ cdef inline intp chunk_rows(intp cap, double flops_row) noexcept nogil:
     return ceil_div(cap, n_chunks)
 
 
-cdef inline int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
+cdef int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
     """Cut batches of `cap` rows into chunks and the gradient into tasks.
 
     Depends only on the network and the batch size, never on the thread count.
@@ -250,7 +470,7 @@ cdef inline int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noe
     return 0
 
 
-cdef inline void plan_free(Plan* plan) noexcept nogil:
+cdef void plan_free(Plan* plan) noexcept nogil:
     free(plan.task_layer)
     free(plan.task_i0)
     plan.task_layer = NULL
@@ -280,7 +500,7 @@ cdef inline void sparse_times_dense(
                 o[j] += x * w[j]
 
 
-cdef inline void forward_rows(
+cdef void forward_rows(
     const Net* net,
     const floating* params,   # IN
     const floating* x,        # IN  m x sizes[0], row stride ldx (unused if sp)
@@ -443,7 +663,7 @@ cdef inline double vsum(const floating* x, intp n) noexcept nogil:
     return mlpx_sum_double(x, n)
 
 
-cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
+cdef bint all_finite(const floating* x, intp n) noexcept nogil:
     if floating is float:
         return mlpx_all_finite_float(x, n)
     return mlpx_all_finite_double(x, n)
@@ -587,30 +807,16 @@ cdef inline double task_gradient(
     return sq
 
 
-cdef inline const CSR* csr_or_null(CSR* sp, const floating[::1] data,
-                                   const intp[::1] indices,
-                                   const intp[::1] indptr) noexcept:
-    """Point sp at the CSR arrays, or return NULL when the input is dense (indptr empty)."""
-    if indptr.shape[0] == 0:
-        return NULL
-    sp.data = &data[0] if data.shape[0] > 0 else NULL
-    sp.indices = &indices[0] if indices.shape[0] > 0 else NULL
-    sp.indptr = &indptr[0]
-    return sp
-
-
-# Why a sequence of mini-batches ended (also the reason a team stops).
-cdef enum:
-    EPOCH_OK = 0
-    EPOCH_DIVERGED = 1
-    EPOCH_INTERRUPTED = 2   # a signal handler raised; the exception is pending
+cdef extern from "_shuffle.h":
+    ctypedef struct bitgen_t:
+        pass
+    void next_order "mlpx_next_order" (bitgen_t* bg, intp* order, intp* perm, intp* tmp,
+                                      intp n) noexcept nogil
 
 cdef extern from "Python.h":
     int check_signals "PyErr_CheckSignals" () noexcept  # needs the GIL
 
 cdef extern from "_team.h":
-    ctypedef struct mlpx_team:
-        pass
     void team_init "mlpx_team_init" (mlpx_team* tm) noexcept nogil
     int64_t team_peek "mlpx_team_peek" (mlpx_team* tm) noexcept nogil
     bint team_claim "mlpx_team_claim" (mlpx_team* tm, int64_t t) noexcept nogil
@@ -621,71 +827,23 @@ cdef extern from "_team.h":
     int team_stopped "mlpx_team_stopped" (mlpx_team* tm) noexcept nogil
 
 
-cdef inline void read_optimizer(Update* upd, object optimizer):
-    """Copy an mlpx._optimizers optimizer's hyper-parameters into upd."""
-    upd.kind = optimizer.kind
-    upd.lr = optimizer.learning_rate
-    upd.momentum = optimizer.momentum
-    upd.nesterov = optimizer.nesterov
-    upd.beta_1 = optimizer.beta_1
-    upd.beta_2 = optimizer.beta_2
-    upd.epsilon = optimizer.epsilon
-    upd.noise_std = optimizer.noise_std
-    upd.seed = optimizer.noise_seed
-
-
-cdef inline double adam_step_size(double lr_init, double beta_1, double beta_2,
+cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
                                   unsigned long long t) noexcept nogil:
     """Adam's bias-corrected step size at step t (scikit-learn's)."""
     return lr_init * sqrt(1 - pow(beta_2, <double>t)) / (1 - pow(beta_1, <double>t))
 
 
-cdef inline intp workspace_size(const Net* net, intp bs) noexcept nogil:
+cdef intp workspace_size(const Net* net, intp bs) noexcept nogil:
     """Floats of one epoch's workspace: activations, deltas, gathered rows, gradient."""
     return 2 * bs * net.cum_w[net.n_layers] + bs * net.sizes[0] + net.n_params
 
 
-cdef inline intp scratch_size(const Plan* plan) noexcept nogil:
+cdef intp scratch_size(const Plan* plan) noexcept nogil:
     """Doubles of the per-chunk and per-task partial results of two batches."""
     return 2 * (2 * plan.max_chunks + 2 * plan.n_tasks)
 
 
-cdef struct Job:
-    # A sequence of mini-batches of plan.cap rows: gradient and (unless
-    # upd.kind == NO_UPDATE) one optimizer step each. Each batch is two phases
-    # of tiles: the region-1 chunks, then the region-2 tasks (see the top of
-    # this file); a team of threads runs the tiles of all batches in order.
-    const Net* net
-    const Plan* plan
-    void* params            # IN/OUT the flat parameters
-    void* grad              # OUT gradient of the last batch
-    void* s1                # IN/OUT optimizer state (NULL without update)
-    void* s2
-    const void* X           # IN  dense rows, row stride ldx (unused with sp)
-    intp ldx
-    const void* Y           # IN  targets
-    const void* sw          # IN  sample weights or NULL
-    const CSR* sp           # IN  sparse X, or NULL
-    const intp* order       # IN  the rows in the order they are batched, or NULL
-    intp n                  # rows
-    intp n_batches
-    intp chunks_full        # region-1 chunks of a batch of plan.cap rows
-    void* acts              # workspace (see workspace_size)
-    void* deltas
-    void* xbuf              # gathered rows (used with order)
-    double* scratch         # scratch_size(plan) doubles
-    double alpha
-    double lr_init
-    Update upd              # the step and Adam's step size are set per batch
-    unsigned long long t0   # optimizer steps taken before the first batch
-    bint signals            # let Ctrl-C through (the calling thread checks)
-    double loss_sum         # OUT sum of batch loss * batch rows (scikit-learn's way)
-    intp batches_done       # OUT batches finished with finite loss and parameters
-    double last_loss        # OUT loss of the last batch finished
-    mlpx_team team
-
-
-cdef inline void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
+cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
                           floating* s1, floating* s2, const floating* X, intp ldx,
                           const floating* Y, const floating* sw, const CSR* sp,
                           const intp* order, intp n, double alpha, const Update* upd,
@@ -694,7 +852,7 @@ cdef inline void job_init(Job* job, const Net* net, const Plan* plan, floating* 
     """Describe n rows in batches of plan.cap; ws holds workspace_size(net, plan.cap)
     floats (the gradient goes to its end unless grad is given)."""
     cdef intp bs = plan.cap, total = net.cum_w[net.n_layers]
-    job.net = net
+    job.net = net[0]
     job.plan = plan
     job.params = params
     job.s1 = s1
@@ -707,7 +865,7 @@ cdef inline void job_init(Job* job, const Net* net, const Plan* plan, floating* 
     job.order = order
     job.n = n
     job.n_batches = ceil_div(n, bs) if bs > 0 else 0
-    job.chunks_full = ceil_div(bs, plan.chunk_rows)
+    job.chunks_full = ceil_div(bs, plan.chunk_rows) if bs > 0 else 0
     job.acts = ws
     job.deltas = ws + bs * total
     job.xbuf = ws + 2 * bs * total
@@ -716,6 +874,7 @@ cdef inline void job_init(Job* job, const Net* net, const Plan* plan, floating* 
     job.alpha = alpha
     job.lr_init = lr_init
     job.upd = upd[0]
+    job.net.training = upd.kind != NO_UPDATE
     job.t0 = t0
     job.signals = False
 
@@ -752,7 +911,7 @@ cdef inline void run_chunk(Job* job, floating* params, intp b, intp c) noexcept 
     cdef intp mc = cr if r0 + cr <= m else m - r0
     cdef double* s = batch_scratch(job, b)
     s[c] = chunk_forward_backward(
-        job.net, params, <const floating*>job.X, job.ldx, <const floating*>job.Y,
+        &job.net, params, <const floating*>job.X, job.ldx, <const floating*>job.Y,
         <const floating*>job.sw, job.order + start + r0 if job.order != NULL else NULL,
         start + r0, mc, <floating*>job.xbuf, <floating*>job.acts, <floating*>job.deltas,
         plan.cap, r0, &s[plan.max_chunks + c], job.sp)
@@ -783,7 +942,7 @@ cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept n
         x0 = <const floating*>job.X + start * job.ldx
         ldx0 = job.ldx
     s[2 * plan.max_chunks + t] = task_gradient(
-        job.net, plan, t, params, <floating*>job.grad, x0, ldx0,
+        &job.net, plan, t, params, <floating*>job.grad, x0, ldx0,
         <const floating*>job.acts, <const floating*>job.deltas, m, job.alpha, sws, &u,
         <floating*>job.s1, <floating*>job.s2, &s[2 * plan.max_chunks + plan.n_tasks + t],
         job.sp, job.order + start if job.order != NULL else NULL, start)
@@ -791,7 +950,7 @@ cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept n
 
 cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
     """Batch b's loss (data term + L2 term, scikit-learn's scaling) from its
-    tiles' partial sums, added in a fixed order; EPOCH_DIVERGED if the loss or
+    tiles' partial sums, added in a fixed order; DIVERGED if the loss or
     the updated parameters are not finite."""
     cdef const Plan* plan = job.plan
     cdef intp m = batch_rows(job, b), n_chunks = ceil_div(m, plan.chunk_rows), c, t
@@ -806,10 +965,10 @@ cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
     loss = loss / sws + 0.5 * job.alpha * sq / sws
     job.last_loss = loss
     if (chk - chk) != 0 or not isfinite(loss):
-        return EPOCH_DIVERGED
+        return DIVERGED
     job.loss_sum += loss * m
     job.batches_done += 1
-    return EPOCH_OK
+    return OK
 
 
 cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nogil:
@@ -838,13 +997,13 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
         nc = job.chunks_full if b < job.n_batches - 1 else last_chunks
         # wait for the previous phase: a chunk needs the last batch's step,
         # a task needs every chunk of its batch
-        if team_wait(&job.team, first if i < nc else first + nc, &spin) != EPOCH_OK:
+        if team_wait(&job.team, first if i < nc else first + nc, &spin) != OK:
             break
         if not team_claim(&job.team, T):
             continue
         if i < nc:
-            if i == 0 and b > 0 and finish_batch(job, b - 1) != EPOCH_OK:
-                team_stop(&job.team, EPOCH_DIVERGED)
+            if i == 0 and b > 0 and finish_batch(job, b - 1) != OK:
+                team_stop(&job.team, DIVERGED)
                 break
             run_chunk(job, params, b, i)
             team_finish(&job.team, first + nc)
@@ -856,7 +1015,7 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
             with gil:
                 pending = check_signals()
             if pending:
-                team_stop(&job.team, EPOCH_INTERRUPTED)
+                team_stop(&job.team, INTERRUPTED)
                 break
     # Leave together: a thread that reached the end of the parallel region
     # early would spin there (the OpenMP runtime's wait policy) while others
@@ -864,13 +1023,13 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
     team_wait(&job.team, total, &spin)
 
 
-cdef inline int run_job(Job* job, floating* params, int n_threads) noexcept nogil:
+cdef int run_job(Job* job, floating* params, int n_threads) noexcept nogil:
     """Run every batch of job on up to n_threads threads (see job_threads);
     params is job.params, typed.
 
-    Returns EPOCH_OK; EPOCH_DIVERGED if a batch's loss or parameters became
+    Returns OK; DIVERGED if a batch's loss or parameters became
     non-finite (job.batches_done batches finished before it; the parameters
-    hold the diverged values); EPOCH_INTERRUPTED if a signal handler raised.
+    hold the diverged values); INTERRUPTED if a signal handler raised.
     The results do not depend on the number of threads.
     """
     cdef int nt = job_threads(job, n_threads), why
@@ -879,13 +1038,216 @@ cdef inline int run_job(Job* job, floating* params, int n_threads) noexcept nogi
     job.batches_done = 0
     job.last_loss = 0
     if job.n_batches == 0:
-        return EPOCH_OK
+        return OK
     if nt > 1:
         with parallel(num_threads=nt):
             team_work(job, params, threadid() == 0)
     else:
         team_work(job, params, True)
     why = team_stopped(&job.team)
-    if why == EPOCH_OK:
+    if why == OK:
         why = finish_batch(job, job.n_batches - 1)
     return why
+
+
+cdef int run_seeds(const Job* base, floating* params, floating* s1, floating* s2,
+                   intp P, floating* ws, intp ws_size, double* dbuf, intp db_size,
+                   intp n_seeds, intp n_epochs, void** generators, intp* orders,
+                   intp* shuffle_tmp, const double* lr_per_epoch,
+                   const unsigned char* record, floating* snapshots, intp n_records,
+                   double* losses, unsigned char* ok, int n_threads) noexcept nogil:
+    """Train n_seeds copies of base's network (rows k * P of params, s1, s2) for
+    n_epochs epochs each, on up to n_threads threads; return OK or INTERRUPTED.
+
+    Each thread takes the next untrained seed and trains it for every epoch
+    (run_job on one thread, the computation of a fit of that seed alone), so
+    threads never wait for each other between epochs. Seed k's rows are
+    reshuffled before each epoch by generators[k] (numpy bit generators, or
+    NULL: no shuffling); each thread has 2 x n intp of shuffle_tmp, ws_size
+    floats of ws and db_size doubles of dbuf. After epoch e, if record[e],
+    the parameters go to the seed's next row of snapshots (n_records per seed).
+    A seed whose loss or parameters become non-finite stops (ok[k] = False).
+    """
+    cdef mlpx_team team
+    cdef int nt = <int>(n_threads if n_threads < n_seeds else n_seeds)
+    if nt < 1:
+        nt = 1
+    team_init(&team)
+    with parallel(num_threads=nt):
+        seeds_work(base, params, s1, s2, P, ws, ws_size, dbuf, db_size, n_seeds, n_epochs,
+                   <bitgen_t**>generators, orders, shuffle_tmp, lr_per_epoch, record,
+                   snapshots, n_records, losses, ok, &team, threadid())
+    return team_stopped(&team)
+
+
+cdef void seeds_work(const Job* base, floating* params, floating* s1, floating* s2,
+                     intp P, floating* ws, intp ws_size, double* dbuf, intp db_size,
+                     intp n_seeds, intp n_epochs, bitgen_t** gens, intp* orders,
+                     intp* shuffle_tmp, const double* lr_per_epoch,
+                     const unsigned char* record, floating* snapshots, intp n_records,
+                     double* losses, unsigned char* ok, mlpx_team* team,
+                     int tid) noexcept nogil:
+    """One thread's share of run_seeds: the next untrained seed, until none is left."""
+    cdef int64_t k
+    cdef double spin = SPIN_START
+    while True:
+        k = team_peek(team)
+        if k >= n_seeds or team_stopped(team) != OK:
+            break
+        if not team_claim(team, k):
+            continue
+        train_seed(base, params + k * P, s1 + k * P, s2 + k * P, ws + tid * ws_size,
+                   dbuf + tid * db_size, k, tid == 0, n_epochs, gens, orders,
+                   shuffle_tmp + 2 * tid * base.n if shuffle_tmp != NULL else NULL,
+                   lr_per_epoch, record, snapshots, n_records, losses, ok, team)
+        team_finish(team, n_seeds)
+    # leave together (see team_work)
+    team_wait(team, n_seeds, &spin)
+
+
+cdef void train_seed(const Job* base, floating* params, floating* s1, floating* s2,
+                     floating* ws, double* dbuf, intp k, bint caller, intp n_epochs,
+                     bitgen_t** gens, intp* orders, intp* tmp,
+                     const double* lr_per_epoch, const unsigned char* record,
+                     floating* snapshots, intp n_records, double* losses,
+                     unsigned char* ok, mlpx_team* team) noexcept nogil:
+    """Every epoch of seed k on the calling thread (the arrays are seed k's)."""
+    cdef Job job = base[0]
+    cdef intp n = base.n, P = base.net.n_params, e, r = 0, j, n_batches = base.n_batches
+    cdef intp* order = orders + k * n if gens != NULL else NULL
+    cdef int status, pending
+    cdef floating* x
+    job.params = params
+    job.s1 = s1
+    job.s2 = s2
+    job.order = order
+    job.acts = ws
+    job.deltas = ws + (<floating*>base.deltas - <floating*>base.acts)
+    job.xbuf = ws + (<floating*>base.xbuf - <floating*>base.acts)
+    job.grad = ws + (<floating*>base.grad - <floating*>base.acts)
+    job.scratch = dbuf
+    for e in range(n_epochs):
+        if team_stopped(team) != OK:
+            return
+        if ok[k]:
+            job.upd.lr = lr_per_epoch[e]
+            job.t0 = base.t0 + e * n_batches
+            if gens != NULL:
+                next_order(gens[k], order, tmp, tmp + n, n)
+            status = run_job(&job, params, 1)
+            losses[k * n_epochs + e] = job.loss_sum / n
+            ok[k] = status == OK
+        if record[e]:
+            x = snapshots + (k * n_records + r) * P
+            for j in range(P):
+                x[j] = params[j]
+            r += 1
+        if caller:
+            with gil:
+                pending = check_signals()
+            if pending:
+                team_stop(team, INTERRUPTED)
+
+
+cdef const CSR* csr_of(CSR* sp, const void* data, intp nnz, const intp* indices,
+                       const intp* indptr) noexcept nogil:
+    """Point sp at the CSR arrays of a sparse X; NULL when X is dense (indptr NULL)."""
+    if indptr == NULL:
+        return NULL
+    sp.data = data if nnz > 0 else NULL
+    sp.indices = indices if nnz > 0 else NULL
+    sp.indptr = indptr
+    return sp
+
+
+cdef void exp_nonpos(floating* x, intp n) noexcept nogil:
+    """x = exp(x) in place, for x <= 0 (or NaN): the softmax's vectorised exp."""
+    if floating is float:
+        mlpx_exp_nonpos_s(x, n)
+    else:
+        mlpx_exp_nonpos_d(x, n)
+
+
+cdef int epilogue_code(str name) except -1:
+    """The small kernels' epilogue code of 'none', 'relu' or 'relu_grad'."""
+    return {"none": EPI_NONE, "relu": EPI_RELU, "relu_grad": EPI_RELU_GRAD}[name]
+
+
+cdef double forward_flops_row(const Net* net) noexcept nogil:
+    """Flops of the forward pass of one row."""
+    cdef double flops_row = 0
+    cdef int l
+    for l in range(net.n_layers):
+        flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
+    return flops_row
+
+
+cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil:
+    """Rows per chunk of a predict: CHUNK_FLOPS of work, 256 to 1024 rows."""
+    cdef intp rows = <intp>(CHUNK_FLOPS / forward_flops_row(net)) + 1
+    return min(max(rows, 256), 1024, n)
+
+
+cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexcept nogil:
+    """Threads a predict runs its chunks of `rows` rows on: one when the work
+    is too small to split or there is a single chunk."""
+    cdef intp n_chunks = ceil_div(n, rows)
+    if forward_flops_row(net) * n < MIN_PARALLEL_FLOPS or n_chunks < 2:
+        return 1
+    return <int>max(1, min(n_threads, n_chunks))
+
+
+cdef bint forward_calls_blas(const Net* net, intp n, bint sparse, bint single) noexcept nogil:
+    """Whether a predict of n rows calls BLAS: one of its products is not the
+    tile kernels' (tiles_take; single: float32), or they cannot run on this
+    CPU. Under a budget of several threads the caller then caps BLAS at one:
+    threaded OpenBLAS does not round as one-thread OpenBLAS does."""
+    cdef intp rows
+    cdef int l
+    if n == 0:
+        return False
+    rows = forward_chunk_rows(net, n)
+    for l in range(net.n_layers):
+        if l == 0 and sparse:
+            continue  # the sparse first layer is our own loop
+        if (not small_gemm_available() or not tiles_take(
+                single, c'N', c'N', rows, net.sizes[l + 1], net.sizes[l])):
+            return True
+    return False
+
+
+cdef class Network:
+    """Layer sizes and activation codes of an MLP, and its flat-parameter layout.
+
+    Parameters
+    ----------
+    sizes : intp array of the layer sizes (inputs, hidden widths, outputs).
+    hidden_act, out_act : Activation codes of the hidden and output layers.
+    """
+
+    def __cinit__(self, const intp[::1] sizes, int hidden_act, int out_act):
+        self.net.sizes = NULL
+        if sizes.shape[0] < 2 or min(sizes) < 1:
+            raise ValueError(f"need two or more positive layer sizes, got {list(sizes)}")
+        if net_init(&self.net, &sizes[0], <int>sizes.shape[0], hidden_act, out_act) != 0:
+            raise MemoryError("no memory for the network's layout")
+        self.n_params = self.net.n_params
+
+    def __dealloc__(self):
+        net_free(&self.net)
+
+    @property
+    def sizes(self):
+        return tuple(self.net.sizes[l] for l in range(self.net.n_layers + 1))
+
+    @property
+    def hidden_act(self):
+        return self.net.hidden_act
+
+    @property
+    def out_act(self):
+        return self.net.out_act
+
+    def __reduce__(self):
+        return Network, (np.asarray(self.sizes, dtype=np.intp), self.net.hidden_act,
+                         self.net.out_act)

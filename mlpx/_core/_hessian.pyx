@@ -1,4 +1,4 @@
-"""Exact Hessian-vector products of the loss (Pearlmutter's R-operator).
+"""Hessian: exact Hessian-vector products of the loss (Pearlmutter's R-operator).
 
 For a direction v over the flat parameters, Hv is computed in one forward and
 one backward pass, differentiating every quantity of backprop along v:
@@ -6,29 +6,25 @@ R{s_l} = R{x_(l-1)} W_l + x_(l-1) V_l + c_l,  R{x_l} = act'(s_l) R{s_l},
 R{delta_(l-1)} = (R{delta_l} W_l^T + delta_l V_l^T) act'(s_(l-1))
                  + (delta_l W_l^T) act''(s_(l-1)) R{s_(l-1)},
 Hv_W_l = (R{x_(l-1)}^T delta_l + x_(l-1)^T R{delta_l} + alpha V_l) / sum(w).
-The loss is the one loss_gradient computes (same weights, same penalty).
+The loss is the one _gradient.loss_gradient computes (same weights, same penalty).
 """
 from cython cimport floating
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-from ._activations cimport (
-    IDENTITY, activation_derivative, add_second_derivative_term, bias_activation,
-    output_jacobian_times, output_loss_and_delta,
+from ._engine cimport (
+    Net, Network, activation_derivative, add_second_derivative_term, bias_activation,
+    forward_rows, gemm, output_jacobian_times, output_loss_and_delta,
 )
-from ._blas cimport gemm
-from ._kernels cimport Net, forward_rows, net_free, net_init
-
-ctypedef Py_ssize_t intp
+from ._types cimport IDENTITY, intp
 
 
-def hessian_vector(const floating[::1] params, const floating[::1] v,
-                   const intp[::1] sizes, int hidden_act, int out_act,
+def hessian_vector(Network network, const floating[::1] params, const floating[::1] v,
                    const floating[:, ::1] X, const floating[:, ::1] Y,
-                   const floating[::1] sample_weight, double alpha,
-                   floating[::1] hv):
+                   const floating[::1] sample_weight, double alpha, floating[::1] hv):
     """Write H v into hv, H the Hessian of loss_gradient's loss at params."""
-    cdef Net net
+    cdef const Net* net = &network.net
+    cdef int hidden_act = net.hidden_act, out_act = net.out_act
     cdef intp n = X.shape[0], total, l, fi, fo, i, j, K, maxw = 0
     cdef int L
     cdef floating* buf = NULL
@@ -41,8 +37,6 @@ def hessian_vector(const floating[::1] params, const floating[::1] v,
     cdef floating* H = &hv[0]
     cdef double S, w, kappa
     cdef floating a = <floating>alpha, inv
-    if net_init(&net, &sizes[0], sizes.shape[0], hidden_act, out_act) != 0:
-        raise MemoryError()
     try:
         L = net.n_layers
         total = net.cum_w[L]
@@ -50,11 +44,11 @@ def hessian_vector(const floating[::1] params, const floating[::1] v,
             maxw = max(maxw, net.sizes[l])
         buf = <floating*>malloc((5 * n * total + n * maxw) * sizeof(floating))
         if buf == NULL:
-            raise MemoryError()
+            raise MemoryError("no memory for the Hessian-vector product's buffers")
         A, RS, RA = buf, buf + n * total, buf + 2 * n * total
         D, RD, T = buf + 3 * n * total, buf + 4 * n * total, buf + 5 * n * total
         with nogil:
-            forward_rows(&net, P, &X[0, 0], X.shape[1], n, A, n, 0, NULL, NULL, NULL, 0)
+            forward_rows(net, P, &X[0, 0], X.shape[1], n, A, n, 0, NULL, NULL, NULL, 0)
             # R-forward
             for l in range(L):
                 fi = net.sizes[l]
@@ -125,4 +119,3 @@ def hessian_vector(const floating[::1] params, const floating[::1] v,
                     H[net.b_off[l] + j] = H[net.b_off[l] + j] / inv
     finally:
         free(buf)
-        net_free(&net)

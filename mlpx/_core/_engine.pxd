@@ -1,0 +1,187 @@
+# The compiled engine: what the entry modules (_predict, _gradient, _train,
+# _hessian, _testing) use of it. The bodies are in _engine.pyx.
+#
+# Layout. A network of L weight layers has sizes[0..L] (inputs, hidden widths,
+# outputs). All parameters live in one flat buffer: W_0, ..., W_{L-1} (row-major,
+# sizes[l] x sizes[l+1]) then b_0, ..., b_{L-1}, the order scikit-learn packs
+# them for L-BFGS. Activations and deltas of a batch of at most `cap` rows live
+# in one buffer each: layer l's block (m x sizes[l+1], row-major) starts at
+# cap * cum_w[l].
+from cython cimport floating
+from libc.stdint cimport int64_t
+
+from ._types cimport intp
+
+cdef extern from *:
+    """
+    /* Work below which a batch or a predict runs on one thread: splitting
+       costs more than it saves. */
+    #define MLPX_MIN_PARALLEL_FLOPS 4.0e6
+    /* Target work of one chunk (forward and deltas of some rows) and of one
+       task (a block of a layer's weight gradient), in flops. */
+    #define MLPX_CHUNK_FLOPS 2.0e6
+    #define MLPX_TASK_FLOPS 4.0e6
+    """
+    double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
+    double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
+    double TASK_FLOPS "MLPX_TASK_FLOPS"
+
+cdef extern from "_team.h":
+    ctypedef struct mlpx_team:
+        pass
+
+
+cdef struct Net:
+    int n_layers
+    int hidden_act
+    int out_act
+    intp* sizes     # n_layers + 1
+    intp* w_off     # n_layers: offset of W_l in the flat buffer
+    intp* b_off     # n_layers: offset of b_l
+    intp* cum_w     # n_layers + 1: cum_w[l] = sizes[1] + ... + sizes[l]
+    intp n_params
+    intp n_coef     # number of weights (the penalised parameters)
+    bint training   # in a training run (see forward_rows)
+
+
+cdef struct Plan:
+    # How batches of at most `cap` rows are cut: chunks of rows (forward pass
+    # and deltas), then tasks (blocks of rows of a weight matrix: gradient and
+    # step). Fixed by the network and the batch size, never by the threads.
+    intp cap
+    intp chunk_rows
+    intp max_chunks
+    intp n_tasks
+    int* task_layer
+    intp* task_i0
+    intp* task_i1
+    int* task_bias      # the task that also owns b_l (the last block of layer l)
+    double flops_per_row
+
+
+cdef struct Update:
+    int kind            # a StepRule
+    double lr           # SGD: current learning rate; Adam: bias-corrected step size
+    double momentum
+    bint nesterov
+    double beta_1
+    double beta_2
+    double epsilon
+    double noise_std    # SGLD: sqrt(2 lr temperature)
+    unsigned long long seed  # SGLD: noise stream of this fit
+    unsigned long long step  # optimizer steps taken, this one included
+
+
+cdef struct CSR:
+    # A sparse input matrix in CSR form; `data` points to float or double
+    # values matching the network's type.
+    const void* data
+    const intp* indices
+    const intp* indptr
+
+
+cdef struct Job:
+    # A run of mini-batches of plan.cap rows: gradient and (unless
+    # upd.kind == NO_UPDATE) one optimizer step each. Each batch is two phases
+    # of tiles, its chunks and then its tasks; a team of threads runs the tiles
+    # of all batches in order (see run_job).
+    Net net                 # the network (net.training set for training runs)
+    const Plan* plan
+    void* params            # IN/OUT the flat parameters
+    void* grad              # OUT gradient of the last batch
+    void* s1                # IN/OUT optimizer state (NULL without update)
+    void* s2
+    const void* X           # IN  dense rows, row stride ldx (unused with sp)
+    intp ldx
+    const void* Y           # IN  targets
+    const void* sw          # IN  sample weights or NULL
+    const CSR* sp           # IN  sparse X, or NULL
+    const intp* order       # IN  the rows in the order they are batched, or NULL
+    intp n                  # rows
+    intp n_batches
+    intp chunks_full        # chunks of a batch of plan.cap rows
+    void* acts              # workspace (see workspace_size)
+    void* deltas
+    void* xbuf              # gathered rows (used with order)
+    double* scratch         # scratch_size(plan) doubles
+    double alpha
+    double lr_init
+    Update upd              # the step and Adam's step size are set per batch
+    unsigned long long t0   # optimizer steps taken before the first batch
+    bint signals            # let Ctrl-C through (the calling thread checks)
+    double loss_sum         # OUT sum of batch loss * batch rows (scikit-learn's way)
+    intp batches_done       # OUT batches finished with finite loss and parameters
+    double last_loss        # OUT loss of the last batch finished
+    mlpx_team team
+
+
+cdef class Network:
+    # Layer sizes, activation codes and the flat-parameter layout of an MLP.
+    cdef Net net
+    cdef readonly intp n_params
+
+
+# Layout and cut
+cdef int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil
+cdef void plan_free(Plan* plan) noexcept nogil
+cdef intp ceil_div(intp a, intp b) noexcept nogil
+cdef intp workspace_size(const Net* net, intp bs) noexcept nogil
+cdef intp scratch_size(const Plan* plan) noexcept nogil
+cdef const CSR* csr_of(CSR* sp, const void* data, intp nnz, const intp* indices,
+                       const intp* indptr) noexcept nogil
+
+# Products
+cdef void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+               const floating* A, intp lda, const floating* B, intp ldb,
+               floating beta, floating* C, intp ldc) noexcept nogil
+cdef void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                    const floating* A, intp lda, const floating* B, intp ldb,
+                    floating beta, floating* C, intp ldc) noexcept nogil
+cdef int small_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
+                    const floating* A, intp lda, const floating* B, intp ldb,
+                    floating beta, floating* C, intp ldc) noexcept nogil
+cdef int small_gemm_epilogue(
+    char tb, intp m, intp n, intp k, const floating* A, intp lda, const floating* B,
+    intp ldb, floating* C, intp ldc, const floating* bias, const floating* Z, intp ldz,
+    int epi) noexcept nogil
+cdef int epilogue_code(str name) except -1
+cdef bint forward_calls_blas(const Net* net, intp n, bint sparse, bint single) noexcept nogil
+cdef intp forward_chunk_rows(const Net* net, intp n) noexcept nogil
+cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexcept nogil
+
+# Activations and losses
+cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
+                          int act) noexcept nogil
+cdef void activation_derivative(floating* d, const floating* z, intp count,
+                                int act) noexcept nogil
+cdef void add_second_derivative_term(floating* out, const floating* t, const floating* z,
+                                     const floating* r, intp count, int act) noexcept nogil
+cdef void output_jacobian_times(floating* rp, const floating* p, intp m, intp k,
+                                int out_act) noexcept nogil
+cdef double output_loss_and_delta(const floating* p, floating* d, intp m, intp k,
+                                  const floating* Y, const intp* idx, intp row0,
+                                  const floating* sw, int out_act,
+                                  double* sw_sum) noexcept nogil
+cdef void exp_nonpos(floating* x, intp n) noexcept nogil
+cdef bint all_finite(const floating* x, intp n) noexcept nogil
+
+# Passes
+cdef void forward_rows(const Net* net, const floating* params, const floating* x,
+                       intp ldx, intp m, floating* acts, intp cap, intp r0,
+                       floating* out_last, const CSR* sp, const intp* idx,
+                       intp row0) noexcept nogil
+cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
+                           unsigned long long t) noexcept nogil
+cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
+                   floating* s1, floating* s2, const floating* X, intp ldx,
+                   const floating* Y, const floating* sw, const CSR* sp,
+                   const intp* order, intp n, double alpha, const Update* upd,
+                   double lr_init, unsigned long long t0, floating* ws,
+                   floating* grad, double* scratch) noexcept nogil
+cdef int run_job(Job* job, floating* params, int n_threads) noexcept nogil
+cdef int run_seeds(const Job* base, floating* params, floating* s1, floating* s2,
+                   intp P, floating* ws, intp ws_size, double* dbuf, intp db_size,
+                   intp n_seeds, intp n_epochs, void** generators, intp* orders,
+                   intp* shuffle_tmp, const double* lr_per_epoch,
+                   const unsigned char* record, floating* snapshots, intp n_records,
+                   double* losses, unsigned char* ok, int n_threads) noexcept nogil

@@ -1,0 +1,1 @@
+"""The engine's codes as Python enums: Activation, StepRule, Status (see _types.pxd)."""
