@@ -39,7 +39,7 @@ import warnings
 
 import numpy as np
 import threadpoolctl
-from compare import (  # this script's directory
+from harness import (  # this script's directory
     concurrent_seconds,
     fit_params,
     make_synthetic,

@@ -10,7 +10,7 @@ the predictions. Equal digests mean bit-identical results.
 The digests depend on the machine's arithmetic (BLAS kernels, SIMD paths), so
 they are stored with a fingerprint of it and compared only on a matching one.
 
-    python tests/golden.py tests/data/golden.json    # rewrite the stored digests
+    python tests/core/golden.py tests/core/data/golden.json    # rewrite the stored digests
 """
 
 import hashlib

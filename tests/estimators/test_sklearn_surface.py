@@ -16,8 +16,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from mlpx import MLPXClassifier, MLPXRegressor
 from mlpx._engine import Network
 
-from . import reference
-from .test_estimators import assert_same_state, state
+from tests import reference
+from tests.estimators.test_estimators import assert_same_state, state
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def regression(n=150, seed=0, n_targets=1):
 # ------------------------------------------------------------- sample weights
 @pytest.mark.parametrize("out", ["identity", "softmax", "logistic", "exp"])
 def test_integer_weights_equal_repeated_rows_in_loss_and_gradient(out):
-    from .conftest import make_problem
+    from tests.conftest import make_problem
 
     sizes = (4, 6, 3)
     X, Y, theta = make_problem(out, sizes, n=30, seed=5)

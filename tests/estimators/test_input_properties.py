@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier, MLPXRegressor
 
-from .test_estimators import assert_same_state, state
+from tests.estimators.test_estimators import assert_same_state, state
 
 DTYPES = ["float64", "float32", "int64", "bool", "complex", "str", "object-num"]
 LAYOUTS = ["C", "F", "strided", "read-only"]

@@ -1,4 +1,4 @@
-"""Fitted models stay bit-identical to the stored digests (see tests/golden.py)."""
+"""Fitted models stay bit-identical to the stored digests (see tests/core/golden.py)."""
 
 import json
 import os
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-from tests.golden import fingerprint, fits
+from tests.core.golden import fingerprint, fits
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 STORED = json.loads((Path(__file__).parent / "data" / "golden.json").read_text())
 
 
@@ -33,7 +33,7 @@ def test_fits_are_bit_identical_to_the_stored_digests(threads):
     {"GOMP_SPINCOUNT": "0", "OMP_NUM_THREADS": "2"},
 ])
 def test_fits_do_not_depend_on_how_openmp_threads_wait(env):
-    code = "import json; from tests.golden import fits; print(json.dumps(fits()))"
+    code = "import json; from tests.core.golden import fits; print(json.dumps(fits()))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
                          capture_output=True, text=True, check=True, timeout=300).stdout
     with threadpool_limits(1, user_api="openmp"):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from . import reference
-from .conftest import HIDDEN, OUTPUTS, make_problem, network
+from tests import reference
+from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
 
 SIZES = {1: (4, 5, 3), 2: (4, 5, 4, 3)}
 

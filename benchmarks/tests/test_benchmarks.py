@@ -1,4 +1,4 @@
-"""The benchmark scripts (benchmarks/compare.py, batch_accounting.py) and the asv suite.
+"""The benchmark scripts (compare.py, batch_accounting.py, contention.py) and the asv suite.
 
 Their machinery runs here on tiny problems (1 epoch, 1 repeat, a few hundred
 rows), so these tests take seconds and say nothing about speed. The benchmarks
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPARE = ROOT / "benchmarks" / "compare.py"
 ACCOUNTING = ROOT / "benchmarks" / "batch_accounting.py"
 ASV_DIR = ROOT / "benchmarks" / "asv"
@@ -40,19 +40,32 @@ def _load(name, path):
     return module
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _scripts_directory():
+    # the scripts import harness.py from their own directory, as when run directly
+    sys.path.insert(0, str(COMPARE.parent))
+    yield
+    sys.path.remove(str(COMPARE.parent))
+
+
 @pytest.fixture(scope="module")
 def compare():
     return _load("_mlpx_benchmarks_compare", COMPARE)
 
 
 @pytest.fixture(scope="module")
+def harness():
+    return _load("harness", ROOT / "benchmarks" / "harness.py")
+
+
+@pytest.fixture(scope="module")
 def accounting():
-    # the script imports compare.py from its own directory, as when run directly
-    sys.path.insert(0, str(COMPARE.parent))
-    try:
-        yield _load("_mlpx_benchmarks_accounting", ACCOUNTING)
-    finally:
-        sys.path.remove(str(COMPARE.parent))
+    return _load("_mlpx_benchmarks_accounting", ACCOUNTING)
+
+
+@pytest.fixture(scope="module")
+def contention():
+    return _load("_mlpx_benchmarks_contention", ROOT / "benchmarks" / "contention.py")
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +133,9 @@ def test_tiny_run_training_rows_summary_and_json(compare, tmp_path):
         assert c["gflops"] == max(c["single"], c["concurrent"])
 
     rows = result["rows"]
-    # digits: 2 dtypes, diabetes: float64; compute: 2 dtypes; each at 1 and 2 threads.
-    assert [r["group"] for r in rows].count("overhead") == 6
+    # digits (10, 10) and (100,): 2 dtypes each, diabetes: float64; compute: 2 dtypes;
+    # each at 1 and 2 threads.
+    assert [r["group"] for r in rows].count("overhead") == 10
     assert [r["group"] for r in rows].count("compute") == 4
     for r in rows:
         assert r["unit"] == "ms/epoch"
@@ -150,8 +164,8 @@ def test_tiny_run_training_rows_summary_and_json(compare, tmp_path):
     assert "sklearn/mlpx >= 2" in compute_2t["target"]
 
     derived = result["derived"]
-    # 2t/1t for each overhead (case, dtype) and compute dtype; f64/f32 per thread count
-    assert len(derived) == 3 + 2 + 2
+    # 1t/2t for each overhead (case, dtype) and compute dtype; f64/f32 per thread count
+    assert len(derived) == 5 + 2 + 2
     keys = {(d["what"], d["group"], d["dtype"], d["threads"]) for d in derived}
     assert ("mlpx time 1t/2t", "overhead", "float32", "1->2") in keys
     assert ("mlpx time 1t/2t", "compute", "float64", "1->2") in keys
@@ -274,7 +288,7 @@ def test_torch_loop_and_predict_weights(compare):
 
     config = tiny_config(compare, libraries=("mlpx", "sklearn", "torch"))
     rows = compare.run(config, torch=torch)["rows"]
-    assert len(rows) == 2  # digits float64 and float32, 1 thread, batch 200
+    assert len(rows) == 4  # both digits networks, float64 and float32, 1 thread
     for r in rows:
         _assert_time(r["torch"])
         assert r["torch_over_mlpx"] == pytest.approx(r["torch"] / r["mlpx"])
@@ -364,11 +378,30 @@ def test_accounting_cpu_jiffies_count_forward(accounting):
     assert after[0] >= before[0] and after[1] >= before[1]
 
 
-def test_concurrent_seconds_runs_every_call_on_its_thread(compare):
+def test_concurrent_seconds_runs_every_call_on_its_thread(harness):
     ran = []
     lists = [[lambda: ran.append("a0"), lambda: ran.append("a1")], [lambda: ran.append("b")]]
-    assert compare.concurrent_seconds(lists, 3) > 0
+    assert harness.concurrent_seconds(lists, 3) > 0
     assert sorted(ran) == sorted(["a0", "a1"] * 3 + ["b"] * 3)
     ran.clear()
-    compare.concurrent_seconds(lists[:1], 2)
+    harness.concurrent_seconds(lists[:1], 2)
     assert ran == ["a0", "a1", "a0", "a1"]
+
+
+def test_contention_report_marks_each_row_against_the_target(contention):
+    rows = {"a": {"one": 1.0, "default": 1.0 / 0.95}, "b": {"one": 1.0, "default": 2.0}}
+    after = {"rows": {"c": {"alone": 1.0, "after_sklearn": 1.05, "after_numpy": 1.5}},
+             "default_threads": 2}
+    table, ok = contention.report({"busy": {"rows": rows, "default_threads": 2},
+                                   "busy, OMP_NUM_THREADS=8": {"rows": {}, "default_threads": 8},
+                                   "after BLAS": after})
+    lines = table.splitlines()
+    assert any("| busy | a |" in line and "| 0.95 |" in line and line.endswith("| yes |")
+               for line in lines)
+    assert any("| busy | b |" in line and "| 0.50 |" in line and line.endswith("| no |")
+               for line in lines)
+    assert any("after a scikit-learn fit | c" in line and line.endswith("| yes |")
+               for line in lines)
+    assert any("after a numpy product | c" in line and line.endswith("| no |")
+               for line in lines)
+    assert ok is False

@@ -10,8 +10,8 @@ from mlpx._core._types import Status, StepRule
 
 from mlpx._engine import n_params
 
-from . import reference
-from .conftest import HIDDEN, OUTPUTS, make_problem, network
+from tests import reference
+from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
 
 DEPTHS = {1: (4, 5, 3), 2: (4, 5, 4, 3), 3: (4, 5, 4, 3, 3)}
 EMPTY = {np.float64: np.empty(0), np.float32: np.empty(0, dtype=np.float32)}
