@@ -23,8 +23,8 @@ _restore = None
 
 @functools.cache
 def _physical_cores():
-    # joblib reads the cgroup CPU quota files on every call (about 0.1 ms);
-    # the machine does not change while the process runs.
+    # joblib reads the cgroup CPU quota files on every call; the machine does
+    # not change while the process runs.
     return cpu_count(only_physical_cores=True)
 
 
@@ -46,9 +46,8 @@ def single_threaded_blas():
     global _users, _restore
     with _lock:
         if _users == 0:
-            # The libraries' own get/set calls: 14 us a cap here, against
-            # 27 us through a threadpoolctl limiter, which rereads its state;
-            # a predict of a few hundred rows pays the cap.
+            # The libraries' own get/set calls: a threadpoolctl limiter rereads
+            # its state each time, and a predict of a few hundred rows pays the cap.
             counts = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
             _restore = [(lib, n) for lib, n in counts if n is not None and n > 1]
             _set_num_threads([(lib, 1) for lib, _ in _restore])

@@ -48,29 +48,18 @@ def _scripts_directory():
     sys.path.remove(str(COMPARE.parent))
 
 
-@pytest.fixture(scope="module")
-def compare():
-    return _load("_mlpx_benchmarks_compare", COMPARE)
+def _script_fixture(name, path):
+    @pytest.fixture(scope="module", name=name)
+    def fixture():
+        return _load(f"_mlpx_benchmarks_{name}", path)
+    return fixture
 
 
-@pytest.fixture(scope="module")
-def harness():
-    return _load("harness", ROOT / "benchmarks" / "harness.py")
-
-
-@pytest.fixture(scope="module")
-def accounting():
-    return _load("_mlpx_benchmarks_accounting", ACCOUNTING)
-
-
-@pytest.fixture(scope="module")
-def contention():
-    return _load("_mlpx_benchmarks_contention", ROOT / "benchmarks" / "contention.py")
-
-
-@pytest.fixture(scope="module")
-def asv_mlp():
-    return _load("_mlpx_benchmarks_asv_mlp", ASV_MLP)
+compare = _script_fixture("compare", COMPARE)
+harness = _script_fixture("harness", ROOT / "benchmarks" / "harness.py")
+accounting = _script_fixture("accounting", ACCOUNTING)
+contention = _script_fixture("contention", ROOT / "benchmarks" / "contention.py")
+asv_mlp = _script_fixture("asv_mlp", ASV_MLP)
 
 
 def tiny_config(compare, **overrides):

@@ -10,7 +10,7 @@ cdef extern from "_simd.h":
     double abs_max_double "mlpx_abs_max_double" (const double* x, intp n) noexcept nogil
 
 # Elements per parallel block, and the fewest elements worth a second thread
-# (the pass is bound by memory bandwidth: 2 threads read about 1.5x faster).
+# (the pass is bound by memory bandwidth: a second thread helps only on large arrays).
 cdef intp BLOCK = 1 << 16
 cdef intp MIN_PARALLEL = 1 << 20
 

@@ -63,7 +63,7 @@ cdef inline floating softplus(floating x) noexcept nogil:
 
 
 cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
-                                 int act) noexcept nogil:
+                          int act) noexcept nogil:
     """In place z[i, j] = act(z[i, j] + b[j]) for a row-major m x n block."""
     cdef intp i, j
     cdef floating* row
@@ -113,7 +113,7 @@ cdef inline void softmax_rows(floating* z, intp m, intp n, const floating* b) no
 
 
 cdef void activation_derivative(floating* d, const floating* z, intp count,
-                                       int act) noexcept nogil:
+                                int act) noexcept nogil:
     """In place d *= act'(s), where z = act(s) is the layer's output."""
     cdef intp i
     if act == LOGISTIC:
@@ -270,8 +270,8 @@ cdef extern from "_small_gemm.h":
 
 
 cdef void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
-                           const floating* A, intp lda, const floating* B, intp ldb,
-                           floating beta, floating* C, intp ldc) noexcept nogil:
+                    const floating* A, intp lda, const floating* B, intp ldb,
+                    floating beta, floating* C, intp ldc) noexcept nogil:
     """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C, by BLAS.
 
     ta / tb are 'N' or 'T'. BLAS is column-major, so this computes
@@ -288,8 +288,8 @@ cdef void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
 
 
 cdef int small_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
-                           const floating* A, intp lda, const floating* B, intp ldb,
-                           floating beta, floating* C, intp ldc) noexcept nogil:
+                    const floating* A, intp lda, const floating* B, intp ldb,
+                    floating beta, floating* C, intp ldc) noexcept nogil:
     """As blas_gemm, by the small-product kernels; -1 if they cannot run here."""
     if floating is float:
         return small_gemm_s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
@@ -313,8 +313,8 @@ cdef int small_gemm_epilogue(
 
 
 cdef void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
-                      const floating* A, intp lda, const floating* B, intp ldb,
-                      floating beta, floating* C, intp ldc) noexcept nogil:
+               const floating* A, intp lda, const floating* B, intp ldb,
+               floating beta, floating* C, intp ldc) noexcept nogil:
     """C (m x n, row-major) = alpha * op(A) @ op(B) + beta * C."""
     if tiles_take(floating is float, ta, tb, m, n, k):
         if small_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc) == 0:
@@ -408,15 +408,15 @@ cdef inline intp layer_blocks(const Net* net, int l, intp cap, bint sparse) noex
 
 
 cdef inline intp chunk_rows(intp cap, double flops_row) noexcept nogil:
-    """Rows per region-1 chunk for batches of `cap` rows.
+    """Rows per chunk for batches of `cap` rows.
 
     Equal chunks, a power-of-two count (so 1, 2, 4 or 8 threads share them
     evenly), each with at least MIN_CHUNK_ROWS rows (every chunk repacks the
     weights in BLAS, and thin blocks run below its speed) and CHUNK_FLOPS of
     work (forward + delta recursion is about 2 GEMMs per layer per row). A
-    batch of 200 is 2 chunks of 100: against 4 of 50, epochs of 784-100-10
-    and 784-500-300-10 were 2-15 % faster on one and two threads (Zen 3). The
-    price: region 1 of such a batch runs on at most 2 threads.
+    batch of 200 is 2 chunks of 100, not 4 of 50: fewer, larger blocks repack
+    the weights less often. The price: the chunks of such a batch feed at most
+    2 threads.
     """
     cdef intp n_chunks = 1
     while (n_chunks < MAX_CHUNKS
@@ -517,10 +517,9 @@ cdef void forward_rows(
     TRAIN_BLAS_WEIGHT_BYTES) of at least MIN_CHUNK_ROWS rows go to BLAS rather
     than to the tiles: the update has streamed four arrays of the network's
     size through the cache since the weights were last read, and BLAS's packed
-    copy of them then beats the tiles' in-place reads (epochs alternated in
-    one process, Zen 3: 784-100-10 4-8 % and 784-500-300-10 6-10 % faster, on
-    one and two threads). A predict, whose weights stay warm from call to call
-    and whose BLAS calls pay the thread cap, keeps the tiles.
+    copy of them then beats the tiles' in-place reads. A predict, whose weights
+    stay warm from call to call and whose BLAS calls pay the thread cap, keeps
+    the tiles.
     """
     cdef int L = net.n_layers, l, act
     cdef bint packed
@@ -577,7 +576,7 @@ cdef inline double chunk_forward_backward(
     double* sw_sum,           # OUT
     const CSR* sp,            # IN  sparse X instead of X, or NULL
 ) noexcept nogil:
-    """Region-1 work of one chunk; return the chunk's weighted loss sum."""
+    """The work of one chunk (forward pass and deltas); return its weighted loss sum."""
     cdef int L = net.n_layers, l
     cdef intp nf = net.sizes[0], fi, fo
     cdef const floating* x0
@@ -756,7 +755,8 @@ cdef inline double task_gradient(
     double* check,            # OUT sum of the updated parameters (NaN/inf detector)
     const CSR* sp, const intp* idx, intp row0,  # sparse X and the batch rows
 ) noexcept nogil:
-    """Region-2 work of task t; return the sum of squares of its weights (before the step)."""
+    """The work of task t (gradient block and step); return the sum of squares
+    of its weights before the step."""
     cdef int l = plan.task_layer[t]
     cdef intp i0 = plan.task_i0[t], i1 = plan.task_i1[t]
     cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], j, n
@@ -828,7 +828,7 @@ cdef extern from "_team.h":
 
 
 cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
-                                  unsigned long long t) noexcept nogil:
+                           unsigned long long t) noexcept nogil:
     """Adam's bias-corrected step size at step t (scikit-learn's)."""
     return lr_init * sqrt(1 - pow(beta_2, <double>t)) / (1 - pow(beta_1, <double>t))
 
@@ -844,11 +844,11 @@ cdef intp scratch_size(const Plan* plan) noexcept nogil:
 
 
 cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
-                          floating* s1, floating* s2, const floating* X, intp ldx,
-                          const floating* Y, const floating* sw, const CSR* sp,
-                          const intp* order, intp n, double alpha, const Update* upd,
-                          double lr_init, unsigned long long t0, floating* ws,
-                          floating* grad, double* scratch) noexcept nogil:
+                   floating* s1, floating* s2, const floating* X, intp ldx,
+                   const floating* Y, const floating* sw, const CSR* sp,
+                   const intp* order, intp n, double alpha, const Update* upd,
+                   double lr_init, unsigned long long t0, floating* ws,
+                   floating* grad, double* scratch) noexcept nogil:
     """Describe n rows in batches of plan.cap; ws holds workspace_size(net, plan.cap)
     floats (the gradient goes to its end unless grad is given)."""
     cdef intp bs = plan.cap, total = net.cum_w[net.n_layers]
@@ -904,7 +904,7 @@ cdef inline intp batch_rows(const Job* job, intp b) noexcept nogil:
 
 
 cdef inline void run_chunk(Job* job, floating* params, intp b, intp c) noexcept nogil:
-    """Region-1 tile: forward pass and deltas of chunk c of batch b."""
+    """Chunk tile: forward pass and deltas of chunk c of batch b."""
     cdef const Plan* plan = job.plan
     cdef intp start = b * plan.cap, m = batch_rows(job, b), cr = plan.chunk_rows
     cdef intp r0 = c * cr
@@ -918,7 +918,7 @@ cdef inline void run_chunk(Job* job, floating* params, intp b, intp c) noexcept 
 
 
 cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept nogil:
-    """Region-2 tile: task t's block of the gradient of batch b, and its step."""
+    """Task tile: task t's block of the gradient of batch b, and its step."""
     cdef const Plan* plan = job.plan
     cdef intp start = b * plan.cap, m = batch_rows(job, b), c
     cdef intp n_chunks = ceil_div(m, plan.chunk_rows)

@@ -2,12 +2,11 @@
  * contiguous buffer, and the column sums of a block (the bias gradients).
  *
  * The rows come in the epoch's shuffled order, so the hardware prefetcher
- * cannot guess the next one; when X does not fit in L2 (digits in float64:
- * 920 KB) each row then waits on L3. The rows a few places ahead are
- * prefetched while the current one is copied, with their targets (rows of
- * the k-column Y, which the loss reads after the forward pass). Eight rows
- * ahead: a 200-row gather of 64 doubles took 9500 cycles against 11700 for
- * four ahead and 13500 for none (C microbenchmark, min over 3600 batches). */
+ * cannot guess the next one; when X does not fit in L2 each row then waits
+ * on L3. The rows a few places ahead (eight: enough to cover the latency of
+ * L3 on a row of a small network) are prefetched while the current one is
+ * copied, with their targets (rows of the k-column Y, which the loss reads
+ * after the forward pass). */
 #ifndef MLPX_ROWS_H
 #define MLPX_ROWS_H
 #include <stddef.h>

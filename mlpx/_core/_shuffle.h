@@ -2,8 +2,8 @@
  *
  * A fit shuffles its rows each epoch with RandomState.shuffle(arange(n)) and
  * composes the result with the previous order. Done in Python for every seed
- * and epoch of a multi-seed study, those draws took 40 ms of a 250 ms study
- * (16 seeds x 50 epochs of digits). Here each seed draws its own orders
+ * and epoch of a multi-seed study, those draws would be a large share of the
+ * study's time. Here each seed draws its own orders
  * inside the parallel region, through numpy's bit-generator interface
  * (bitgen_t, a stable C ABI), with the bounded draw of RandomState's legacy
  * shuffle: Fisher-Yates from the top, j uniform on [0, i] by masked

@@ -16,7 +16,7 @@
  * The tiles are compiled for AVX2+FMA (GCC/Clang on x86) and used when the CPU
  * has them (__builtin_cpu_supports). Elsewhere, and with compilers without
  * GCC vector extensions, mlpx_small_gemm_* returns -1 and the engine calls
- * BLAS: the same tiles with 16-byte vectors were slower than OpenBLAS.
+ * BLAS: with 16-byte vectors the tiles do not beat OpenBLAS.
  */
 #ifndef MLPX_SMALL_GEMM_H
 #define MLPX_SMALL_GEMM_H
@@ -31,18 +31,15 @@
  * - in float32 (`single`), a larger A @ B with at most MLPX_TILE_MAX_ROWS rows
  *   (a chunk's layer): the tiles read A and B in place, while OpenBLAS
  *   repacks B for every chunk of a batch. The gradient tasks (A^T @ delta)
- *   go to OpenBLAS: training on Zen 3, float32, epochs alternated 30-40 times
- *   in one process (medians of the ratios), one and two threads, that was
- *   7-9 % faster than the tiles on 784-500-300-10 and 0-5 % on 784-100-10.
+ *   go to OpenBLAS, which packs the delta block once for the whole reduction.
  *   In training, the forward products of large weights go to OpenBLAS too
- *   (forward_rows in _kernels.pxd decides, before asking here); a predict,
+ *   (forward_rows in _engine.pyx decides, before asking here); a predict,
  *   whose weights stay warm, keeps them on the tiles. In float64 the tiles
  *   lost to OpenBLAS on these products in most runs. More rows (a large
  *   predict) would re-read A from L3 for every column block;
  * - in both types, A @ B with at most MLPX_TILE_FEW_ROWS rows (the layers of a
- *   predict on a few rows): OpenBLAS packs all of B for them. Float64, one
- *   thread, 784x100 and 500x300 weights: 1.1-3x faster than OpenBLAS up to 16
- *   rows, slower beyond 24 rows on 500x300.
+ *   predict on a few rows): OpenBLAS packs all of B for them, which a
+ *   few rows do not repay (benchmarks/compare.py's predict rows track this).
  * The tiles run over k in blocks of MLPX_KC: a block of A (rows x KC) stays in
  * L2 and a tile's KC x 24-float block of B in L1. */
 #define MLPX_SMALL_GEMM_MAX_WORK 300000
@@ -229,8 +226,7 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
         return -1;                                                                   \
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';              \
     /* transposed when a small C has more rows than columns, unless its columns   \
-       nearly fill one tile: then the broadcasts read A^T in place just as well     \
-       (measured: 64x10 gradient blocks 27-35 GFLOP/s direct, 22 transposed).       \
+       nearly fill one tile: then the broadcasts read A^T in place just as well.    \
        A large C is stored by rows: C^T's strided stores would dominate. The        \
        two forms compute every element by the same chain of multiply-adds. */       \
     const int one_tile = n > VL && n <= 3 * VL;                                      \

@@ -12,7 +12,7 @@
  * and broadcasts single elements of A: any strides of A (and so A or A^T) are
  * read without packing. `pad` holds k * MLPX_NV * VL elements: the last,
  * narrower column block of B is copied there with zeros after it (masked
- * loads in the inner loop measured twice as slow), and the last vector of
+ * loads in the inner loop cost more than the copy), and the last vector of
  * each of its rows of C is stored with a lane mask.
  * beta == 0 means C is only written (it may hold NaN). Every element of C is
  * the same chain of multiply-adds, in the order of p, whichever path computes
@@ -105,7 +105,7 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
     ptrdiff_t i0 = 0;
 #if MLPX_NV == 1
     /* one vector per row: 8-row tiles, as a 4-row tile's 4 accumulators would
-       wait on the FMA latency (4 cycles on Zen 3) at half the core's rate */
+       wait on the FMA latency at half the core's rate */
     for (; i0 + 8 <= m; i0 += 8) {
         MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
         MLPX_V c4a = {0}, c5a = {0}, c6a = {0}, c7a = {0};

@@ -1,7 +1,7 @@
 /* exp of non-positive numbers, in place, vectorised: the softmax's exp(z - max);
  * and the softmax of the rows of a block, which uses it.
  *
- * libm's exp is scalar and took a sixth of a small network's mini-batch. With
+ * libm's exp is scalar, and a large share of a small network's mini-batch. With
  * AVX2 this loop computes exp(x) = 2^n exp(r), n = round(x / ln 2),
  * r = x - n ln 2 (ln 2 split in two so that n ln2_hi is exact), exp(r) by its
  * Taylor series (to r^13 for double, r^7 for float: truncation below half an
