@@ -28,6 +28,7 @@ from setuptools.command.build_ext import build_ext
 # The engine (_engine) and its entry points; _types holds the codes Python imports.
 MODULES = ["_types", "_engine", "_predict", "_gradient", "_train", "_hessian", "_checks",
            "_openmp", "_testing"]
+SHARED_UTILITY = "mlpx._core._cyutility"
 
 OPENMP_TEST = textwrap.dedent(
     """
@@ -113,6 +114,9 @@ def _extensions():
         )
         for name in MODULES
     ]
+    # Cython's own helpers (memoryviews, fused-type dispatch...) compiled once,
+    # into a module the others import, instead of once into every module.
+    exts.append(Extension(SHARED_UTILITY, ["mlpx/_core/_cyutility.c"]))
     directives = {
         "language_level": 3,
         "boundscheck": False,
@@ -124,7 +128,8 @@ def _extensions():
     }
     if os.environ.get("MLPX_SANITIZE", "0") == "1":
         directives.update(boundscheck=True, initializedcheck=True)
-    return cythonize(exts, compiler_directives=directives)
+    return cythonize(exts, compiler_directives=directives,
+                     shared_utility_qualified_name=SHARED_UTILITY)
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})

@@ -28,7 +28,12 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
     cdef intp n = X.shape[0], total, l, fi, fo, i, j, K, maxw = 0
     cdef int L
     cdef floating* buf = NULL
-    cdef floating *A, *RS, *RA, *D, *RD, *T
+    cdef floating* A
+    cdef floating* RS
+    cdef floating* RA
+    cdef floating* D
+    cdef floating* RD
+    cdef floating* T
     cdef const floating* inp
     cdef const floating* rinp
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
