@@ -19,6 +19,19 @@ _blas = None  # threadpoolctl's controllers of the BLAS libraries loaded
 _lock = threading.Lock()
 _users = 0
 _restore = None
+# GNU OpenMP's thread pool does not survive fork(): a child that starts a
+# parallel region after its parent ran one waits forever for threads that were
+# not copied. A forked child therefore runs the engine on one thread.
+_forked_child = False
+
+
+def _mark_forked_child():
+    global _forked_child
+    _forked_child = True
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_mark_forked_child)
 
 
 @functools.cache
@@ -32,8 +45,12 @@ def effective_n_threads():
     """Threads the engine may use.
 
     OMP_NUM_THREADS and threadpoolctl's limits on the "openmp" API are honoured
-    (both lower omp_get_max_threads()); by default, the physical cores.
+    (both lower omp_get_max_threads()); by default, the physical cores. In a
+    process made by fork() (multiprocessing's default start method on Linux),
+    one thread.
     """
+    if _forked_child:
+        return 1
     n = omp_max_threads()
     if not os.environ.get("OMP_NUM_THREADS"):
         n = min(n, _physical_cores())

@@ -1073,10 +1073,15 @@ cdef int run_seeds(const Job* base, floating* params, floating* s1, floating* s2
     if nt < 1:
         nt = 1
     team_init(&team)
-    with parallel(num_threads=nt):
+    if nt > 1:
+        with parallel(num_threads=nt):
+            seeds_work(base, params, s1, s2, P, ws, ws_size, dbuf, db_size, n_seeds,
+                       n_epochs, <bitgen_t**>generators, orders, shuffle_tmp, lr_per_epoch,
+                       record, snapshots, n_records, losses, ok, &team, threadid())
+    else:  # no parallel region at all (see mlpx._threads on forked processes)
         seeds_work(base, params, s1, s2, P, ws, ws_size, dbuf, db_size, n_seeds, n_epochs,
                    <bitgen_t**>generators, orders, shuffle_tmp, lr_per_epoch, record,
-                   snapshots, n_records, losses, ok, &team, threadid())
+                   snapshots, n_records, losses, ok, &team, 0)
     return team_stopped(&team)
 
 

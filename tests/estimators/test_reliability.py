@@ -219,3 +219,32 @@ def test_partial_fit_divergence_keeps_the_previous_weights():
     assert_same_state(before, state(reg))
     if hasattr(reg, "_params"):
         assert np.isfinite(reg._params).all()
+
+
+FORK_CHILD = textwrap.dedent("""
+    import multiprocessing as mp, warnings
+    import numpy as np
+    from mlpx import MLPXClassifier
+
+    def fit(seed):
+        warnings.simplefilter("ignore")
+        rng = np.random.default_rng(seed)
+        X, y = rng.random((1000, 300)), rng.integers(0, 5, 1000)
+        # big enough that the engine runs its batches on a team of threads
+        return MLPXClassifier(hidden_layer_sizes=(256,), max_iter=2).fit(X, y).n_iter_
+
+    if __name__ == "__main__":
+        fit(0)  # the parent has run parallel regions before it forks
+        with mp.get_context("fork").Pool(2) as pool:
+            print(pool.map_async(fit, [1, 2]).get(timeout=60))
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() exists on POSIX only")
+def test_a_forked_child_fits_after_the_parent_ran_parallel_regions(tmp_path):
+    script = tmp_path / "fork_child.py"
+    script.write_text(FORK_CHILD)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[2, 2]"
