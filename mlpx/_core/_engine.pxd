@@ -29,6 +29,12 @@ cdef extern from *:
 cdef extern from "_team.h":
     ctypedef struct mlpx_team:
         pass
+    void team_init "mlpx_team_init" (mlpx_team* tm) noexcept nogil
+    void team_stop "mlpx_team_stop" (mlpx_team* tm, int why) noexcept nogil
+    int team_stopped "mlpx_team_stopped" (mlpx_team* tm) noexcept nogil
+
+cdef extern from "Python.h":
+    int check_signals "PyErr_CheckSignals" () noexcept  # needs the GIL
 
 
 cdef struct Net:
@@ -108,7 +114,8 @@ cdef struct Job:
     double lr_init
     Update upd              # the step and Adam's step size are set per batch
     unsigned long long t0   # optimizer steps taken before the first batch
-    bint signals            # let Ctrl-C through (the calling thread checks)
+    int signals             # let Ctrl-C through: 0 never, 1 after each batch,
+                            # 2 after each tile (the calling thread checks)
     double loss_sum         # OUT sum of batch loss * batch rows (scikit-learn's way)
     intp batches_done       # OUT batches finished with finite loss and parameters
     double last_loss        # OUT loss of the last batch finished

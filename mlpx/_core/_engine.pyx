@@ -813,18 +813,13 @@ cdef extern from "_shuffle.h":
     void next_order "mlpx_next_order" (bitgen_t* bg, intp* order, intp* perm, intp* tmp,
                                       intp n) noexcept nogil
 
-cdef extern from "Python.h":
-    int check_signals "PyErr_CheckSignals" () noexcept  # needs the GIL
 
 cdef extern from "_team.h":
-    void team_init "mlpx_team_init" (mlpx_team* tm) noexcept nogil
     int64_t team_peek "mlpx_team_peek" (mlpx_team* tm) noexcept nogil
     bint team_claim "mlpx_team_claim" (mlpx_team* tm, int64_t t) noexcept nogil
     int team_wait "mlpx_team_wait" (mlpx_team* tm, int64_t target, double* spin) noexcept nogil
     double SPIN_START "MLPX_SPIN_START"
     void team_finish "mlpx_team_finish" (mlpx_team* tm, int64_t phase_end) noexcept nogil
-    void team_stop "mlpx_team_stop" (mlpx_team* tm, int why) noexcept nogil
-    int team_stopped "mlpx_team_stopped" (mlpx_team* tm) noexcept nogil
 
 
 cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
@@ -876,7 +871,7 @@ cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
     job.upd = upd[0]
     job.net.training = upd.kind != NO_UPDATE
     job.t0 = t0
-    job.signals = False
+    job.signals = 0
 
 
 cdef inline int job_threads(const Job* job, int n_threads) noexcept nogil:
@@ -1010,7 +1005,7 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
         else:
             run_task(job, params, b, i - nc)
             team_finish(&job.team, first + nc + plan.n_tasks)
-        if caller and job.signals and b != checked:
+        if caller and job.signals and (b != checked or job.signals == 2):
             checked = b
             with gil:
                 pending = check_signals()

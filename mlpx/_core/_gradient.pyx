@@ -9,7 +9,12 @@ from ._engine cimport (
     CSR, Job, Network, Plan, Update, csr_of, job_init, plan_free, plan_init, run_job,
     scratch_size,
 )
-from ._types cimport NO_UPDATE, intp
+from ._types cimport INTERRUPTED, NO_UPDATE, intp
+
+
+cdef int reraise() except -1:
+    """Propagate the exception a signal handler left pending."""
+    return -1
 
 
 def loss_gradient(Network network, floating[::1] params, const floating[:, ::1] X,
@@ -33,6 +38,7 @@ def loss_gradient(Network network, floating[::1] params, const floating[:, ::1] 
     cdef floating* ws = NULL
     cdef double* dbuf = NULL
     cdef const floating* sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
+    cdef int status
     upd.kind = NO_UPDATE
     if x_indptr is not None and x_indptr.shape[0] > 0:
         sp = csr_of(&csr, &x_data[0] if x_data.shape[0] > 0 else NULL, x_data.shape[0],
@@ -50,10 +56,14 @@ def loss_gradient(Network network, floating[::1] params, const floating[:, ::1] 
         job_init(&job, &network.net, &plan, &params[0], <floating*>NULL, <floating*>NULL,
                  x, X.shape[1], &Y[0, 0], sw, sp, NULL, n, alpha, &upd, 0, 0, ws,
                  &grad[0], dbuf)
+        # one batch of long tiles: Ctrl-C is looked at after each of them
+        job.signals = 2
         with nogil:
-            run_job(&job, &params[0], n_threads)
+            status = run_job(&job, &params[0], n_threads)
     finally:
         free(ws)
         free(dbuf)
         plan_free(&plan)
+    if status == INTERRUPTED:
+        reraise()
     return job.last_loss

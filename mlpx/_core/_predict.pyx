@@ -4,10 +4,27 @@ from cython.parallel cimport prange, threadid
 from libc.stdlib cimport free, malloc
 
 from ._engine cimport (
-    CSR, Network, all_finite, csr_of, forward_calls_blas, forward_chunk_rows,
-    forward_rows, forward_threads,
+    CSR, Network, all_finite, check_signals, csr_of, forward_calls_blas, forward_chunk_rows,
+    forward_rows, forward_threads, mlpx_team, team_init, team_stop, team_stopped,
 )
-from ._types cimport intp
+from ._types cimport INTERRUPTED, OK, intp
+
+
+cdef int reraise() except -1:
+    """Propagate the exception a signal handler left pending."""
+    return -1
+
+
+cdef bint interrupted(mlpx_team* stop, bint caller) noexcept nogil:
+    """Whether Ctrl-C was pressed; the calling thread, which holds a Python
+    thread state, looks after each chunk, the others learn it from `stop`."""
+    cdef int pending
+    if caller:
+        with gil:
+            pending = check_signals()
+        if pending:
+            team_stop(stop, INTERRUPTED)
+    return team_stopped(stop) != OK
 
 
 def calls_blas(Network network, intp n, bint sparse=False, bint single=False):
@@ -32,6 +49,7 @@ def forward(Network network, const floating[::1] params, const floating[:, ::1] 
     cdef int nt, tid
     cdef floating* scratch = NULL
     cdef bint finite = True
+    cdef mlpx_team stop
     if n == 0:
         return True
     if check_finite and x != NULL:
@@ -49,19 +67,24 @@ def forward(Network network, const floating[::1] params, const floating[:, ::1] 
     scratch = <floating*>malloc(nt * scratch_rows * sizeof(floating))
     if scratch == NULL:
         raise MemoryError("no memory for the forward pass's work buffer")
+    team_init(&stop)
     try:
         with nogil:
             if nt > 1:
                 for c in prange(n_chunks, schedule='dynamic', num_threads=nt):
+                    tid = threadid()
+                    if n_chunks > 1 and interrupted(&stop, tid == 0):
+                        continue
                     r0 = c * rows
                     mc = rows if r0 + rows <= n else n - r0
-                    tid = threadid()
                     forward_rows(&network.net, &params[0],
                                  x + r0 * X.shape[1] if x != NULL else NULL,
                                  X.shape[1], mc, scratch + tid * scratch_rows, rows, 0,
                                  &out[r0, 0], sp, NULL, r0)
             else:
                 for c in range(n_chunks):
+                    if n_chunks > 1 and interrupted(&stop, True):
+                        break
                     r0 = c * rows
                     mc = rows if r0 + rows <= n else n - r0
                     forward_rows(&network.net, &params[0],
@@ -69,4 +92,6 @@ def forward(Network network, const floating[::1] params, const floating[:, ::1] 
                                  X.shape[1], mc, scratch, rows, 0, &out[r0, 0], sp, NULL, r0)
     finally:
         free(scratch)
+    if team_stopped(&stop) == INTERRUPTED:
+        reraise()
     return True

@@ -135,7 +135,7 @@ cdef class Trainer:
             job_init(&job, &self.network.net, &plan, &params[0], &s1[0], &s2[0], x,
                      X.shape[1], &Y[0, 0], sw, sp, idx, n, self.alpha, &upd,
                      self.learning_rate_init, steps, ws, <floating*>NULL, dbuf)
-            job.signals = True
+            job.signals = 1
             with nogil:
                 status = run_job(&job, &params[0], n_threads)
         finally:

@@ -1,6 +1,7 @@
 """Reliability: interruption, threads, memory, and awkward but valid inputs."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def _quiet():
 
 
 CHILD = textwrap.dedent("""
-    import sys, time, warnings
+    import signal, sys, time, warnings
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited ignored
     import numpy as np
     from mlpx import MLPXClassifier
     warnings.simplefilter("ignore")
@@ -51,21 +53,70 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_ctrl_c_stops_a_long_fit_quickly_and_keeps_the_previous_model():
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+def _readline(proc, timeout=120):
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, f"no line from the child within {timeout} s"
+    return proc.stdout.readline().strip()
+
+
+def _interrupt(code, delay):
+    """Run code in a child; SIGINT it `delay` s after it prints 'ready'; return
+    its next line and how long after the signal it came."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             text=True)
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.5)  # well inside the (long) fit
+        assert _readline(proc) == "ready"
+        time.sleep(delay)
         sent = time.perf_counter()
         proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline().strip()
+        line = _readline(proc)
         reaction = time.perf_counter() - sent
     finally:
         proc.kill()
         proc.wait()
+    return line, reaction
+
+
+def test_ctrl_c_stops_a_long_fit_quickly_and_keeps_the_previous_model():
+    line, reaction = _interrupt(CHILD, 1.5)  # well inside the (long) fit
     assert line == "interrupted True"
     # The engine checks for signals between mini-batches (a few ms each here).
+    assert reaction < 1.0, reaction
+
+
+LONG_CALLS = textwrap.dedent("""
+    import signal, sys, warnings
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import numpy as np
+    from mlpx import MLPXClassifier
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    what = sys.argv[1]
+    if what == "lbfgs":
+        # one loss evaluation of the whole set takes seconds
+        X, y = rng.random((40000, 784)), rng.integers(0, 10, 40000)
+        clf = MLPXClassifier(hidden_layer_sizes=(1000, 1000), solver="lbfgs", max_iter=50)
+        print("ready", flush=True)
+        call = lambda: clf.fit(X, y)
+    else:
+        X, y = rng.random((200000, 100)), rng.integers(0, 5, 200000)
+        clf = MLPXClassifier(hidden_layer_sizes=(1024, 1024), max_iter=1).fit(X[:500], y[:500])
+        print("ready", flush=True)
+        call = lambda: [clf.predict(X) for _ in range(20)]
+    try:
+        call()
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+""")
+
+
+@pytest.mark.parametrize("what", ["lbfgs", "predict"])
+def test_ctrl_c_reaches_long_compiled_calls_outside_training(what):
+    line, reaction = _interrupt(LONG_CALLS.replace("sys.argv[1]", repr(what)), 1.0)
+    assert line == "interrupted"
+    # one loss evaluation and one predict take seconds here; the engine looks
+    # for Ctrl-C after each chunk of rows of them
     assert reaction < 1.0, reaction
 
 
