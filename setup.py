@@ -11,6 +11,9 @@ MLPX_NO_OPENMP=1
 MLPX_SANITIZE=1
     Build with AddressSanitizer and UndefinedBehaviorSanitizer (gcc/clang), for
     the memory-safety run described in the README.
+MLPX_BUILD_JOBS=N
+    Compile at most N extensions at once (default: one per CPU; `build_ext -j`
+    takes precedence).
 """
 
 import glob
@@ -75,6 +78,14 @@ def _can_build_openmp(compiler, cflags, ldflags):
 
 class BuildExt(build_ext):
     """build_ext that adds the OpenMP and sanitizer flags found at build time."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            # The extensions are independent: compile them side by side unless
+            # `build_ext -j N` or MLPX_BUILD_JOBS says otherwise.
+            jobs = os.environ.get("MLPX_BUILD_JOBS", "")
+            self.parallel = int(jobs) if jobs.strip() else (os.cpu_count() or 1)
 
     def build_extensions(self):
         cflags, ldflags = [], []

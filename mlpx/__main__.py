@@ -5,11 +5,12 @@ the bundled digits data with identical settings and prints accuracy and time
 side by side.
 """
 
-import argparse
 import importlib
 import sys
 import time
 import warnings
+
+from mlpx._cli_tools import Parser, install_hint, integer, one_line, positive_ints
 
 
 def quickstart(args):
@@ -33,7 +34,7 @@ def quickstart(args):
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(args.dtype)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
-    hidden = tuple(int(h) for h in args.hidden.split(",") if h)
+    hidden = args.hidden
     params = dict(
         hidden_layer_sizes=hidden,
         solver=args.solver,
@@ -74,31 +75,34 @@ def quickstart(args):
     return 0
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser():
-    parser = argparse.ArgumentParser(
+    """The ``mlpx`` parser, with one sub-parser per command."""
+    from mlpx._version import __version__
+
+    parser = Parser(
         prog="mlpx",
         description="mlpx: a fast compiled multilayer perceptron for scikit-learn, "
-        "and multi-seed studies of its loss landscape.",
+        "and multi-seed studies of its loss landscape. Without a command, runs the "
+        "quickstart.",
     )
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", title="commands",
+                                help="`mlpx COMMAND --help` describes its options")
     q = sub.add_parser(
         "quickstart",
-        help="fit mlpx and scikit-learn's MLP on the bundled digits data (default)",
+        help="fit mlpx and scikit-learn's MLP on the bundled digits data (the default)",
         description=quickstart.__doc__,
     )
-    q.add_argument("--hidden", default="100", help="hidden widths, comma separated")
-    q.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
-    q.add_argument("--epochs", type=_positive_int, default=50, help="training epochs")
-    q.add_argument("--seed", type=int, default=0, help="random_state of both models")
-    q.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    q.add_argument("--repeats", type=_positive_int, default=3,
+    q.add_argument("--hidden", type=positive_ints, default="100",
+                   help="hidden widths, comma separated")
+    q.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"],
+                   help="weight optimisation of both models")
+    q.add_argument("--epochs", type=integer(1), default=50, help="training epochs")
+    q.add_argument("--seed", type=integer(0, 2**32 - 1), default=0,
+                   help="random_state of both models")
+    q.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                   help="floating-point type of the data and the networks")
+    q.add_argument("--repeats", type=integer(1), default=3,
                    help="timed fits of each model (the median is shown)")
     q.set_defaults(func=quickstart)
     _add_landscape_command(sub, "agreement", "seed-agreement study",
@@ -107,6 +111,7 @@ def build_parser():
                            "mlpx.landscape._cli_geometry", "add_linear_parser")
     _add_landscape_command(sub, "width", "spread of the minima reached, per hidden width",
                            "mlpx.landscape._cli_geometry", "add_width_parser")
+    parser.commands = sub.choices
     return parser
 
 
@@ -115,23 +120,42 @@ def _add_landscape_command(sub, name, help_text, module, function):
     try:
         add_parser = getattr(importlib.import_module(module), function)
     except ImportError as exc:
-        missing = str(exc)
+        message = _missing_dependency(exc)
 
         def unavailable(args):
-            print(f"mlpx {name}: error: {missing} (pip install mlpx[landscape,plot])",
-                  file=sys.stderr)
+            print(f"mlpx {name}: error: {message}", file=sys.stderr)
             return 1
 
-        stub = sub.add_parser(name, help=f"{help_text} (pip install mlpx[landscape])")
-        stub.set_defaults(func=unavailable)
+        stub = sub.add_parser(name, help=f"{help_text} (needs the landscape extra)",
+                              description=f"Unavailable: {message}")
+        stub.set_defaults(func=unavailable, unavailable=True)
         return
     add_parser(sub)
 
 
+def _missing_dependency(exc):
+    """One line on what the landscape commands lack and how to install it."""
+    cause = exc
+    while cause.__cause__ is not None and getattr(cause, "name", None) is None:
+        cause = cause.__cause__
+    missing = getattr(cause, "name", None)
+    what = f"{missing} is not installed" if missing else f"cannot import it ({one_line(exc)})"
+    return (f"this command needs the landscape extra and {what}; "
+            f"{install_hint('landscape')}")
+
+
 def main(argv=None):
+    """Run the ``mlpx`` command line; return the exit status."""
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(argv or ["quickstart"])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args, extra = parser.parse_known_args(argv or ["quickstart"])
+        if extra and not getattr(args, "unavailable", False):
+            # Report unknown options under the command they were given to.
+            command = parser.commands.get(args.command, parser)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # --help, --version and parse errors
+        return 0 if exc.code is None else exc.code
     return args.func(args)
 
 

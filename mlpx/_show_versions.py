@@ -6,6 +6,15 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+# Distribution names: the required dependencies, then the optional ones (the
+# landscape, plot and scaling-out extras), then Cython, which only builds the
+# engine and is usually absent at run time.
+DEPENDENCIES = (
+    "numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib",
+    "pandas", "tqdm", "matplotlib", "dask", "distributed",
+    "Cython",
+)
+
 
 def _versions():
     from mlpx._core._openmp import openmp_enabled
@@ -13,11 +22,11 @@ def _versions():
     from mlpx._version import __version__
 
     deps = {}
-    for name in ("numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib", "Cython"):
+    for name in DEPENDENCIES:
         try:
             deps[name] = version(name)
         except PackageNotFoundError:
-            deps[name] = None
+            deps[name] = "not installed"
     return {
         "mlpx": __version__,
         "python": sys.version.replace("\n", " "),
@@ -38,8 +47,14 @@ def _thread_pools():
 
 
 def show_versions() -> None:
-    """Print versions of mlpx, Python, numpy, scipy, scikit-learn, and the BLAS
-    and OpenMP runtimes that threadpoolctl sees (with their thread counts)."""
+    """Print the versions of mlpx, Python and the dependencies, and the thread pools.
+
+    Lists numpy, scipy, scikit-learn, threadpoolctl and joblib, the optional
+    pandas, tqdm, matplotlib, dask and distributed, and Cython (a build
+    dependency: "not installed" at run time is normal), whether the engine was
+    built with OpenMP, and the BLAS and OpenMP runtimes that threadpoolctl sees
+    with their thread counts.
+    """
     print("\nSystem and dependencies:")
     for key, val in _versions().items():
         print(f"{key:>22}: {val}")

@@ -33,3 +33,27 @@ def test_show_versions_lists_openmp_and_blas(capsys):
     out = capsys.readouterr().out
     assert f"mlpx: {mlpx.__version__}" in out
     assert "scikit-learn" in out and "openmp" in out and "blas" in out
+
+
+def test_show_versions_lists_the_optional_dependencies_and_cython(capsys, monkeypatch):
+    from importlib.metadata import PackageNotFoundError, version
+
+    from mlpx import _show_versions
+
+    mlpx.show_versions()
+    out = capsys.readouterr().out
+    for name in ("pandas", "matplotlib", "tqdm", "dask", "Cython"):
+        try:
+            expected = version(name)
+        except PackageNotFoundError:
+            expected = "not installed"
+        assert f"{name}: {expected}\n" in out
+
+    def without_cython(name):
+        if name == "Cython":
+            raise PackageNotFoundError(name)
+        return version(name)
+
+    monkeypatch.setattr(_show_versions, "version", without_cython)
+    mlpx.show_versions()
+    assert "Cython: not installed\n" in capsys.readouterr().out

@@ -2,8 +2,8 @@
 
 Train K copies of a network that differ only in their seed, record them epoch
 by epoch, and compare their losses, their predictions and their weights.
-Needs pandas (``pip install mlpx[landscape]``); the figures need matplotlib
-(``pip install mlpx[plot]``).
+Needs pandas (the ``landscape`` extra); the figures need matplotlib (the
+``plot`` extra). See the installation page for both.
 """
 
 from mlpx.landscape._agreement import (

@@ -7,6 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
+from mlpx._cli_tools import (
+    HelpFormatter,
+    fraction,
+    install_hint,
+    integer,
+    n_jobs,
+    number,
+    one_line,
+    positive_ints,
+)
+
 BUILTIN_DATASETS = ("digits", "breast_cancer", "diabetes")
 FIGURES = {
     "loss_curves.png": "plot_loss_curves",
@@ -16,14 +27,21 @@ FIGURES = {
 
 
 class UsageError(Exception):
-    """Bad input from the command line: reported on stderr, exit status 2."""
+    """Bad input found after parsing (a dataset file, --out): one line, exit status 2."""
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _setups(text):
+    """An argparse type: 'auto' (None) or comma-separated names from SETUPS."""
+    from mlpx.landscape._study import SETUPS
+
+    if text.strip() == "auto":
+        return None
+    setups = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in setups if s not in SETUPS]
+    if unknown or not setups:
+        raise argparse.ArgumentTypeError(
+            f"unknown setups {unknown or [text]}; choose from {', '.join(SETUPS)} or auto")
+    return setups
 
 
 def add_parser(subparsers):
@@ -38,73 +56,42 @@ def add_parser(subparsers):
             "Mazari & Rhouma's test of Kawaguchi (2016). Writes tables (CSV), "
             "figures (PNG) and the saved study to --out, and prints a summary."
         ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--dataset", default="digits",
                    help="digits, breast_cancer, diabetes, or a .csv file (last column "
-                        "= target) or .npz file (arrays X, y) (default: digits)")
-    p.add_argument("--seeds", type=int, default=5,
-                   help="number of seeds K >= 2; the seeds are 0..K-1 (default: 5)")
-    p.add_argument("--hidden", default="10,10",
-                   help="hidden widths, comma separated (default: 10,10)")
-    p.add_argument("--epochs", type=_positive_int, default=30,
-                   help="training epochs (default: 30)")
-    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
-    p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default: 1e-4)")
-    p.add_argument("--batch-size", type=int, default=32,
-                   help="mini-batch size (default: 32, the paper's Keras default)")
-    p.add_argument("--learning-rate", type=float, default=1e-3,
-                   help="learning_rate_init (default: 1e-3)")
-    p.add_argument("--setups", default=None,
-                   help="comma-separated setups (default: mse_no_softmax,"
-                        "logloss_softmax,bce_sigmoid; mse_regression for a continuous "
-                        "target)")
-    p.add_argument("--tau", type=float, default=0.1,
-                   help="weights differing by more than tau are counted (default: 0.1)")
+                        "= target) or .npz file (arrays X, y)")
+    p.add_argument("--seeds", type=integer(2), default=5,
+                   help="number of seeds K >= 2; the seeds are 0..K-1")
+    p.add_argument("--hidden", type=positive_ints, default="10,10",
+                   help="hidden widths, comma separated")
+    p.add_argument("--epochs", type=integer(1), default=30, help="training epochs")
+    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"],
+                   help="weight optimisation")
+    p.add_argument("--alpha", type=number(0), default=1e-4, help="L2 penalty")
+    p.add_argument("--batch-size", type=integer(1), default=32,
+                   help="mini-batch size (32 is the paper's Keras default)")
+    p.add_argument("--learning-rate", type=number(0, low_open=True), default=1e-3,
+                   help="learning_rate_init")
+    p.add_argument("--setups", type=_setups, default="auto",
+                   help="comma-separated loss setups; auto: mse_no_softmax,"
+                        "logloss_softmax,bce_sigmoid for class labels, mse_regression "
+                        "for a continuous target")
+    p.add_argument("--tau", type=number(0), default=0.1,
+                   help="weights differing by more than tau are counted")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
-                   help="how to read the target of a file (default: auto: regression for a "
-                        "float target with non-integer values or more than 20 distinct "
-                        "values, else class labels)")
-    p.add_argument("--test-size", type=float, default=0.25,
-                   help="held-out share of the data (default: 0.25)")
+                   help="how to read the target of a file (auto: regression for a float "
+                        "target with non-integer values or more than 20 distinct values, "
+                        "else class labels)")
+    p.add_argument("--test-size", type=fraction, default=0.25,
+                   help="held-out share of the data")
     p.add_argument("--out", default="mlpx-agreement",
-                   help="output directory (default: ./mlpx-agreement); a previous "
+                   help="output directory, relative to the current directory; a previous "
                         "result there is replaced")
-    p.add_argument("--n-jobs", type=int, default=1,
-                   help="runs trained in parallel (default: 1)")
+    p.add_argument("--n-jobs", type=n_jobs, default=1,
+                   help="runs trained in parallel (-1: all cores)")
     p.set_defaults(func=main)
     return p
-
-
-def _parse_hidden(text):
-    try:
-        hidden = tuple(int(h) for h in text.split(",") if h.strip())
-    except ValueError:
-        raise UsageError(f"--hidden must be comma-separated integers, got {text!r}.") from None
-    if not hidden or min(hidden) < 1:
-        raise UsageError(f"--hidden must list positive widths, got {text!r}.")
-    return hidden
-
-
-def _check_args(args):
-    if args.seeds < 2:
-        raise UsageError(f"--seeds must be at least 2 to compare models, got {args.seeds}.")
-    if not 0 < args.test_size < 1:
-        raise UsageError(f"--test-size must be in (0, 1), got {args.test_size}.")
-    if args.alpha < 0 or args.tau < 0 or args.learning_rate <= 0:
-        raise UsageError("--alpha and --tau must be >= 0 and --learning-rate > 0.")
-    if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}.")
-    if args.n_jobs == 0:
-        raise UsageError("--n-jobs must not be 0 (1 for serial, -1 for all cores).")
-    setups = None
-    if args.setups:
-        from mlpx.landscape._study import SETUPS
-
-        setups = tuple(s.strip() for s in args.setups.split(",") if s.strip())
-        unknown = [s for s in setups if s not in SETUPS]
-        if unknown:
-            raise UsageError(f"Unknown setups {unknown}; choose from {list(SETUPS)}.")
-    return _parse_hidden(args.hidden), setups
 
 
 def _read_file(path):
@@ -235,7 +222,7 @@ def headless_pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed: no figures (pip install mlpx[plot]).",
+        print(f"matplotlib is not installed: no figures ({install_hint('plot')}).",
               file=sys.stderr)
         return None
     return plt
@@ -258,8 +245,8 @@ def main(args):
 
     t0 = time.perf_counter()
     prog = "mlpx agreement"
+    hidden, setups = args.hidden, args.setups
     try:
-        hidden, setups = _check_args(args)
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
         out = Path(args.out)
         # Entered before training, so an unwritable --out fails at once.
@@ -279,10 +266,10 @@ def main(args):
             _write_figures(study, tmp)
             written = sorted(p.name for p in tmp.iterdir())
     except UsageError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     print()
     print(format_summary(summary, study.meta["scores"]))

@@ -16,19 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
+from mlpx._cli_tools import (
+    HelpFormatter,
+    fraction,
+    integer,
+    n_jobs,
+    number,
+    one_line,
+    positive_ints,
+)
 from mlpx.landscape._cli import UsageError, headless_pyplot, load_dataset
 
 LINEAR_DATASETS = ("random", "linnerud")
-
-
-def _positive_ints(text, option):
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise UsageError(f"{option} must be comma-separated integers, got {text!r}.") from None
-    if not values or min(values) < 1:
-        raise UsageError(f"{option} must list positive integers, got {text!r}.")
-    return values
 
 
 def _manifest(kind, args):
@@ -54,10 +53,10 @@ def _run(prog, kind, args, work):
                                                    default=str))
             written = sorted(p.name for p in tmp.iterdir())
     except UsageError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     print(work.format(report))
     print(f"Wrote {out}/: {', '.join(written)}")
@@ -94,26 +93,26 @@ def add_linear_parser(subparsers):
             "of such a network is global. Writes linear.csv, linear.png and "
             "study.json to --out."
         ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--dataset", default="random",
-                   help="random (Gaussian data, default), linnerud, or a .npz file with "
-                        "arrays X (n, d_x) and Y (n, d_y); X and Y are standardised")
-    p.add_argument("--n-samples", type=int, default=100, help="random data: samples (default 100)")
-    p.add_argument("--n-features", type=int, default=8, help="random data: d_x (default 8)")
-    p.add_argument("--n-outputs", type=int, default=5, help="random data: d_y (default 5)")
-    p.add_argument("--noise", type=float, default=0.5,
-                   help="random data: noise added to Y = X A (default 0.5)")
-    p.add_argument("--width", type=int, default=2,
-                   help="width p of every hidden layer (default 2; p < d_y makes the rank "
-                        "constraint bind)")
-    p.add_argument("--depths", default="1,2,3",
-                   help="numbers of hidden layers, comma separated (default 1,2,3)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 per depth (default 5)")
-    p.add_argument("--max-iter", type=int, default=20000,
-                   help="L-BFGS iterations (default 20000)")
+                   help="random (Gaussian data), linnerud, or a .npz file with arrays X "
+                        "(n, d_x) and Y (n, d_y); X and Y are standardised")
+    p.add_argument("--n-samples", type=integer(1), default=100, help="random data: samples")
+    p.add_argument("--n-features", type=integer(1), default=8, help="random data: d_x")
+    p.add_argument("--n-outputs", type=integer(1), default=5, help="random data: d_y")
+    p.add_argument("--noise", type=number(0), default=0.5,
+                   help="random data: noise added to Y = X A")
+    p.add_argument("--width", type=integer(1), default=2,
+                   help="width p of every hidden layer (p < d_y makes the rank constraint "
+                        "bind)")
+    p.add_argument("--depths", type=positive_ints, default="1,2,3",
+                   help="numbers of hidden layers, comma separated")
+    p.add_argument("--seeds", type=integer(1), default=5, help="seeds 0..K-1 per depth")
+    p.add_argument("--max-iter", type=integer(1), default=20000, help="L-BFGS iterations")
     p.add_argument("--out", default="mlpx-linear",
-                   help="output directory (default ./mlpx-linear); a previous result there "
-                        "is replaced")
+                   help="output directory, relative to the current directory; a previous "
+                        "result there is replaced")
     p.set_defaults(func=linear_main)
     return p
 
@@ -122,10 +121,6 @@ def _linear_data(args):
     from sklearn.preprocessing import StandardScaler
 
     if args.dataset == "random":
-        if min(args.n_samples, args.n_features, args.n_outputs) < 1:
-            raise UsageError("--n-samples, --n-features and --n-outputs must be positive.")
-        if args.noise < 0:
-            raise UsageError(f"--noise must be >= 0, got {args.noise}.")
         rng = np.random.default_rng(0)
         X = rng.normal(size=(args.n_samples, args.n_features))
         Y = X @ rng.normal(size=(args.n_features, args.n_outputs))
@@ -172,13 +167,7 @@ def _read_npz(path):
 class _Linear:
     @staticmethod
     def prepare(args):
-        depths = _positive_ints(args.depths, "--depths")
-        if args.width < 1:
-            raise UsageError(f"--width must be at least 1, got {args.width}.")
-        if args.seeds < 1:
-            raise UsageError(f"--seeds must be at least 1, got {args.seeds}.")
-        if args.max_iter < 1:
-            raise UsageError(f"--max-iter must be at least 1, got {args.max_iter}.")
+        depths = list(args.depths)
         X, Y, desc = _linear_data(args)
         return X, Y, desc, depths
 
@@ -296,30 +285,33 @@ def add_width_parser(subparsers):
             "width_study.csv, per_seed.csv, histograms.csv, width_study.png and "
             "study.json to --out."
         ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--dataset", default="digits",
                    help="digits, breast_cancer, diabetes, or a .csv file (last column = "
-                        "target) or .npz file (arrays X, y) (default: digits)")
-    p.add_argument("--widths", default="2,4,8,16,32",
-                   help="hidden widths, comma separated (default 2,4,8,16,32)")
-    p.add_argument("--depth", type=int, default=1,
-                   help="hidden layers, all of the same width (default 1)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1, K >= 2 (default 5)")
-    p.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
-    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
-    p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
-    p.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
-    p.add_argument("--learning-rate", type=float, default=1e-3,
-                   help="learning_rate_init (default 1e-3)")
+                        "target) or .npz file (arrays X, y)")
+    p.add_argument("--widths", type=positive_ints, default="2,4,8,16,32",
+                   help="hidden widths, comma separated")
+    p.add_argument("--depth", type=integer(1), default=1,
+                   help="hidden layers, all of the same width")
+    p.add_argument("--seeds", type=integer(2), default=5, help="seeds 0..K-1, K >= 2")
+    p.add_argument("--epochs", type=integer(1), default=30, help="training epochs")
+    p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"],
+                   help="weight optimisation")
+    p.add_argument("--alpha", type=number(0), default=1e-4, help="L2 penalty")
+    p.add_argument("--batch-size", type=integer(1), default=32, help="mini-batch size")
+    p.add_argument("--learning-rate", type=number(0, low_open=True), default=1e-3,
+                   help="learning_rate_init")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
-                   help="how to read the target of a file (default auto)")
-    p.add_argument("--test-size", type=float, default=0.25,
-                   help="held-out share of the data (default 0.25)")
-    p.add_argument("--bins", type=int, default=10, help="histogram bins (default 10)")
+                   help="how to read the target of a file (auto: as mlpx agreement does)")
+    p.add_argument("--test-size", type=fraction, default=0.25,
+                   help="held-out share of the data")
+    p.add_argument("--bins", type=integer(1), default=10, help="histogram bins")
     p.add_argument("--out", default="mlpx-width",
-                   help="output directory (default ./mlpx-width); a previous result there "
-                        "is replaced")
-    p.add_argument("--n-jobs", type=int, default=1, help="seeds trained in parallel (default 1)")
+                   help="output directory, relative to the current directory; a previous "
+                        "result there is replaced")
+    p.add_argument("--n-jobs", type=n_jobs, default=1,
+                   help="seeds trained in parallel (-1: all cores)")
     p.set_defaults(func=width_main)
     return p
 
@@ -327,21 +319,7 @@ def add_width_parser(subparsers):
 class _Width:
     @staticmethod
     def prepare(args):
-        widths = _positive_ints(args.widths, "--widths")
-        if args.depth < 1:
-            raise UsageError(f"--depth must be at least 1, got {args.depth}.")
-        if args.seeds < 2:
-            raise UsageError(f"--seeds must be at least 2 to compare models, got {args.seeds}.")
-        if args.epochs < 1:
-            raise UsageError(f"--epochs must be at least 1, got {args.epochs}.")
-        if not 0 < args.test_size < 1:
-            raise UsageError(f"--test-size must be in (0, 1), got {args.test_size}.")
-        if args.alpha < 0 or args.learning_rate <= 0:
-            raise UsageError("--alpha must be >= 0 and --learning-rate > 0.")
-        if args.batch_size < 1 or args.bins < 1:
-            raise UsageError("--batch-size and --bins must be at least 1.")
-        if args.n_jobs == 0:
-            raise UsageError("--n-jobs must not be 0 (1 for serial, -1 for all cores).")
+        widths = list(args.widths)
         data = load_dataset(args.dataset, args.test_size, args.task)
         return widths, data
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mlpx._cli_tools import install_hint
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -21,7 +23,8 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            "Plotting needs matplotlib, which is not installed: pip install mlpx[plot]"
+            f"Plotting needs matplotlib, which is not installed: {install_hint('plot')}",
+            name="matplotlib",
         ) from exc
     return plt
 

@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from mlpx._cli_tools import install_hint
+
 try:
     import pandas as pd
 except ImportError as exc:  # pragma: no cover - exercised only without pandas
     raise ImportError(
-        "mlpx.landscape needs pandas: pip install mlpx[landscape]"
+        f"mlpx.landscape needs pandas, which is not installed: {install_hint('landscape')}",
+        name="pandas",
     ) from exc
 
 from mlpx import __version__

@@ -1,23 +1,13 @@
 """`mlpx linear` and `mlpx width` (mlpx/landscape/_cli_geometry.py)."""
 
-import argparse
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mlpx.landscape._cli_geometry import add_linear_parser, add_width_parser
+from mlpx.__main__ import main as run
 from mlpx.landscape._linear import linear_network_optimum
-
-
-def run(argv):
-    parser = argparse.ArgumentParser(prog="mlpx")
-    sub = parser.add_subparsers(dest="command")
-    add_linear_parser(sub)
-    add_width_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def test_linear_reaches_the_optimum_and_writes_its_files(tmp_path, capsys):
@@ -48,11 +38,11 @@ def test_linear_reads_an_npz_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--depths", "1,x"], "--depths must be comma-separated integers"),
-    (["--depths", "0"], "--depths must list positive"),
-    (["--width", "0"], "--width must be at least 1"),
+    (["--depths", "1,x"], "argument --depths: must be comma-separated integers"),
+    (["--depths", "0"], "argument --depths: must list positive"),
+    (["--width", "0"], "argument --width: must be at least 1"),
     (["--dataset", "nowhere.npz"], "Unknown dataset"),
-    (["--noise", "-1"], "--noise must be >= 0"),
+    (["--noise", "-1"], "argument --noise: must be >= 0"),
 ])
 def test_linear_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
     out = tmp_path / "never"
@@ -80,9 +70,9 @@ def test_width_study_writes_tables_and_replaces_a_previous_run(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--widths", "2,-1"], "--widths must list positive"),
-    (["--seeds", "1"], "--seeds must be at least 2"),
-    (["--test-size", "1.5"], "--test-size must be in (0, 1)"),
+    (["--widths", "2,-1"], "argument --widths: must list positive"),
+    (["--seeds", "1"], "argument --seeds: must be at least 2"),
+    (["--test-size", "1.5"], "argument --test-size: must be in (0, 1)"),
     (["--dataset", "missing.csv"], "Unknown dataset"),
 ])
 def test_width_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):

@@ -64,5 +64,5 @@ def test_study_methods_draw_the_same_figures(study):
 def test_missing_matplotlib_says_what_to_install(study, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"pip install mlpx\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install \"mlpx\[plot\]\""):
         plot_loss_curves(study)
