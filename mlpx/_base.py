@@ -39,7 +39,7 @@ from mlpx._engine import (
 from mlpx._losses import mean_loss
 from mlpx._optimizers import AdamOptimizer, SGDOptimizer, SGLDOptimizer
 from mlpx._threads import effective_n_threads, single_threaded_blas
-from mlpx._validation import check_sample_weight, warn_if_badly_scaled
+from mlpx._validation import check_sample_weight, refuse_strings, warn_if_badly_scaled
 from mlpx._version import __version__
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "sgld")
@@ -231,6 +231,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         """Output-layer activations for X (n_samples x n_outputs)."""
         unchecked = check_input and self._is_plain_array(X)
         if check_input and not unchecked:
+            refuse_strings(X)
             X = validate_data(self, X, accept_sparse=["csr", "csc"],
                               dtype=(np.float64, np.float32), reset=False)
         out = self._mlpx_network().forward(self._sync_params(), X, check_finite=unchecked)

@@ -121,6 +121,8 @@ def _weights(sample_weight, dtype, n_samples):
     if sw.shape != (n_samples,):
         raise ValueError(f"sample_weight has shape {sw.shape}; expected ({n_samples},), "
                          "one weight per sample.")
+    if not (np.isfinite(sw).all() and (sw >= 0).all() and sw.sum() > 0):
+        raise ValueError("sample_weight must be finite and >= 0, with a positive sum.")
     return sw
 
 

@@ -26,7 +26,7 @@ from mlpx._targets import (
     unique,
 )
 from mlpx._validation import check_fitted as _check_fitted
-from mlpx._validation import finite_abs_max
+from mlpx._validation import finite_abs_max, refuse_strings
 
 _SHARED_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -272,6 +272,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         )
 
     def _validate_input(self, X, y, incremental, reset):
+        refuse_strings(X)
         X, y = validate_data(
             self,
             X,
@@ -364,7 +365,13 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             )
         index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(int)
         weights = compute_sample_weight(self.class_weight, self.classes_[index])
-        return weights if sample_weight is None else weights * sample_weight
+        weights = weights if sample_weight is None else weights * sample_weight
+        if not weights.sum() > 0:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} gives every sample of y weight 0: "
+                "no sample would count."
+            )
+        return weights
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X: ArrayLike | sp.spmatrix | sp.sparray, y: ArrayLike,
@@ -555,6 +562,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         )
 
     def _validate_input(self, X, y, incremental, reset):
+        refuse_strings(X)
         X, y = validate_data(
             self,
             X,

@@ -2,6 +2,8 @@
 
 from numbers import Integral, Real
 
+import numbers
+
 import numpy as np
 
 
@@ -47,7 +49,8 @@ def boolean():
 
 
 def verbose():
-    return (lambda v: isinstance(v, (bool, np.bool_)) or _is_int(v)), "an int or bool"
+    return (lambda v: isinstance(v, (bool, np.bool_)) or (_is_int(v) and v >= 0)), (
+        "a bool or an int >= 0")
 
 
 def random_state():
@@ -61,9 +64,14 @@ def inf():
 
 
 def class_weight():
-    return (
-        lambda v: v is None or v == "balanced" or isinstance(v, dict)
-    ), "a dict, 'balanced' or None"
+    def check(v):
+        if v is None or (isinstance(v, str) and v == "balanced"):
+            return True
+        return isinstance(v, dict) and all(
+            isinstance(w, numbers.Real) and not isinstance(w, bool) and np.isfinite(w)
+            and w >= 0 for w in v.values())
+
+    return check, "a dict of finite weights >= 0, 'balanced' or None"
 
 
 def hidden_layer_sizes():

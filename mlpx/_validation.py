@@ -46,6 +46,15 @@ def warn_if_badly_scaled(x_max, dtype):
         )
 
 
+def refuse_strings(X):
+    """scikit-learn's error for an array of strings (which a float dtype would parse)."""
+    if getattr(getattr(X, "dtype", None), "kind", None) in ("U", "S"):
+        raise ValueError(
+            "dtype='numeric' is not compatible with arrays of bytes/strings. Convert "
+            "your data to numeric values explicitly instead."
+        )
+
+
 def check_sample_weight(sample_weight, n_samples):
     """Sample weights as a float64 array of n_samples finite values >= 0, not all 0."""
     sw = np.asarray(sample_weight)
@@ -56,7 +65,7 @@ def check_sample_weight(sample_weight, n_samples):
             f"sample_weight has shape {sw.shape}; expected ({n_samples},), one "
             "weight per sample."
         )
-    if not np.issubdtype(sw.dtype, np.number) or np.iscomplexobj(sw):
+    if not (np.issubdtype(sw.dtype, np.number) or sw.dtype == bool) or np.iscomplexobj(sw):
         raise ValueError(f"sample_weight must be numeric, got dtype {sw.dtype}.")
     sw = sw.astype(np.float64)
     if not np.isfinite(sw).all():

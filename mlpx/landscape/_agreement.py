@@ -315,9 +315,10 @@ classifiers
         Mean over samples of H(mean_k p_k) - mean_k H(p_k), >= 0.
     """
     P = np.asarray(_stack(probas, X, "predict_proba"), dtype=float)
-    if P.ndim != 3 or P.shape[1] == 0:
+    if P.ndim != 3 or 0 in P.shape:
         raise ValueError(
-            f"probas must have shape (K, n_samples, n_classes), got {P.shape}."
+            f"probas must have shape (K, n_samples, n_classes) with K, n_samples and "
+            f"n_classes >= 1, got {P.shape}."
         )
     if (P < 0).any() or not np.allclose(P.sum(axis=2), 1.0, atol=1e-4):
         raise ValueError(
