@@ -1,8 +1,7 @@
 """Validation of hyper-parameters, with scikit-learn's style of error message."""
 
-from numbers import Integral, Real
-
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 

@@ -9,7 +9,6 @@ from mlpx._core._train import Trainer
 from mlpx._core._types import Status, StepRule
 
 from mlpx._engine import n_params
-
 from tests import reference
 from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
 

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier, MLPXRegressor
-
 from tests.estimators.test_estimators import assert_same_state, state
 
 DTYPES = ["float64", "float32", "int64", "bool", "complex", "str", "object-num"]

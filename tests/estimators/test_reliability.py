@@ -19,7 +19,6 @@ from sklearn.model_selection import GridSearchCV
 
 from mlpx import DivergenceError, MLPXClassifier, MLPXRegressor
 from mlpx._threads import effective_n_threads
-
 from tests.estimators.test_estimators import assert_same_state, state
 
 

@@ -15,7 +15,6 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from mlpx import MLPXClassifier, MLPXRegressor
 from mlpx._engine import Network
-
 from tests import reference
 from tests.estimators.test_estimators import assert_same_state, state
 
