@@ -4,11 +4,12 @@ One run measures, on the same machine and under the same thread budget:
 
 * **overhead**: time per epoch on small problems, where per-batch overhead
   dominates: digits (``load_digits``, X/16, classifier, hidden (10, 10), float64
-  and float32; and hidden (100,), batch 200 only), diabetes (``load_diabetes``, X and y standardised, regressor,
-  hidden (50,)) and a 20-feature regression (``make_regression(n_samples=2000,
-  n_features=20, noise=1, random_state=0)``, y standardised, hidden (50,)); 30
-  epochs, batch 200 and batch 32. Targets: sklearn/mlpx >= 8 at batch 200,
-  >= 12 at batch 32; mlpx on 2 threads not slower than on 1 thread.
+  and float32; and hidden (100,), batch 200 only), diabetes (``load_diabetes``,
+  X and y standardised, regressor, hidden (50,)) and a 20-feature regression
+  (``make_regression(n_samples=2000, n_features=20, noise=1, random_state=0)``,
+  y standardised, hidden (50,)); 30 epochs, batch 200 and batch 32. Targets:
+  sklearn/mlpx >= 8 at batch 200, >= 12 at batch 32; mlpx on 2 threads not
+  slower than on 1 thread.
 * **compute**: time per epoch on a synthetic 60000 x 784, 10-class problem
   (uniform features, labels = argmax of a random linear map), hidden (100,)
   (2 epochs) and (500, 300) (1 epoch), float64 and float32, batch 200. Targets:
