@@ -43,6 +43,10 @@ The thread budget t is ``threadpoolctl.threadpool_limits(limits=t)`` on all APIs
 (BLAS threads for scikit-learn, OpenMP threads for mlpx), plus
 ``torch.set_num_threads(t)`` for PyTorch.
 
+"mlpx par. eff." is mlpx's parallel efficiency: its time on 1 thread / (t x its
+time on t threads), 1 for perfect scaling; ``--threads 1,2,4,8,16`` runs every
+budget on any machine (more threads than cores measure oversubscription).
+
 mlpx GFLOP/s counts the flops an epoch really does (see ``epoch_flops``). The
 GEMM ceiling, measured in the same run for each dtype and thread count t, is the
 best of (a) one ``np.matmul`` (200 x 784) @ (784 x 100) with t BLAS threads and
@@ -548,6 +552,9 @@ def run(config, torch=None, on_row=None):
                     ceil = measured["median"] if measured else ceiling[dtype, t]
                     times = {lib: r["median"] for lib, r in res.items()}
                     medians[case.name, case.hidden, dtype, batch, t] = times["mlpx"]
+                    one = medians.get((case.name, case.hidden, dtype, batch, 1))
+                    # parallel efficiency: time on 1 thread / (t x time on t threads)
+                    efficiency = one / (t * times["mlpx"]) if one else None
                     gflops = flops / (times["mlpx"] / 1000.0) / 1e9
                     pct = 100.0 * gflops / ceil
                     sk_ratio = _ratio(times.get("sklearn"), times["mlpx"])
@@ -566,6 +573,7 @@ def run(config, torch=None, on_row=None):
                     name = f"{case.name} {'-'.join(map(str, sizes))}"
                     emit(_row(group, name, dtype, t, batch, "ms/epoch", times, checks,
                               gflops=gflops, pct_ceiling=pct, ceiling_gflops=ceil,
+                              efficiency=efficiency,
                               epochs=case.epochs,
                               repeats=config.repeats, n_rows=len(case.X),
                               layer_sizes=list(sizes), epoch_flops=flops,
@@ -704,14 +712,14 @@ def markdown_table(header, rows):
 
 
 MAIN_HEADER = ("case", "dtype", "threads", "batch", "unit", "mlpx", "sklearn", "torch",
-               "mlpx GFLOP/s", "ceil GFLOP/s", "% ceil", "sklearn/mlpx", "torch/mlpx",
-               "target", "met")
+               "mlpx GFLOP/s", "ceil GFLOP/s", "% ceil", "mlpx par. eff.", "sklearn/mlpx",
+               "torch/mlpx", "target", "met")
 
 
 def main_row_cells(row):
     return (row["case"], row["dtype"], row["threads"], row["batch"], row["unit"],
             row["mlpx"], row["sklearn"], row["torch"], row["gflops"], row["ceiling_gflops"],
-            row["pct_ceiling"],
+            row["pct_ceiling"], row.get("efficiency"),
             row["sklearn_over_mlpx"], row["torch_over_mlpx"], row["target"], row["met"])
 
 

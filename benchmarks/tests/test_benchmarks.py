@@ -143,6 +143,9 @@ def test_tiny_run_training_rows_summary_and_json(compare, tmp_path):
         assert r["pct_ceiling"] == pytest.approx(100 * r["gflops"] / r["ceiling_gflops"])
         assert isinstance(r["met"], bool)
         assert r["met"] == all(c["met"] for c in r["checks"] if c["met"] is not None)
+        one = next(o for o in rows if (o["case"], o["dtype"], o["batch"], o["threads"])
+                   == (r["case"], r["dtype"], r["batch"], 1))
+        assert r["efficiency"] == pytest.approx(one["mlpx"] / (r["threads"] * r["mlpx"]))
     digits = next(r for r in rows if r["case"].startswith("digits"))
     assert digits["layer_sizes"] == [64, 10, 10, 10]
     assert digits["target"] == "sklearn/mlpx >= 8"
