@@ -82,6 +82,7 @@ import time
 import warnings
 from pathlib import Path
 
+import jax_peer  # this script's directory
 import numpy as np
 import sklearn
 import threadpoolctl
@@ -110,7 +111,7 @@ except ImportError:  # pragma: no cover - Windows
     resource = None
 
 GROUPS = ("overhead", "compute", "predict", "memory")
-LIBRARIES = ("mlpx", "sklearn", "torch")
+LIBRARIES = ("mlpx", "sklearn", "torch", "jax")
 ESTIMATORS = {
     ("mlpx", True): MLPXClassifier,
     ("mlpx", False): MLPXRegressor,
@@ -197,7 +198,7 @@ class Config:
 
     groups: tuple = GROUPS
     threads: tuple = (1, 2)
-    libraries: tuple = LIBRARIES  # torch is dropped when it cannot be imported
+    libraries: tuple = LIBRARIES  # torch and jax are dropped when they cannot be imported
     repeats: int = 5
     overhead_epochs: int = 30
     overhead_batches: tuple = (200, 32)
@@ -316,6 +317,7 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
     data = {dtype: (np.ascontiguousarray(case.X, dtype=dtype),
                     case.y if case.classifier else case.y.astype(dtype))
             for dtype in {dtype for dtype, _ in variants}}
+    in_process = tuple(lib for lib in libraries if lib != "jax")
     runs = {v: {lib: [] for lib in libraries} for v in variants}
     torch_mod = torch if "torch" in libraries else None
 
@@ -334,7 +336,7 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
         X, y = data[dtype]
         n_warm = min(len(X), 400)
         with thread_budget(threads, torch_mod):
-            for lib in libraries:
+            for lib in in_process:
                 one(lib, X[:n_warm], y[:n_warm], 1, 0)
         if ceiling_seconds is not None:
             runs[dtype, threads]["ceiling"] = []
@@ -342,11 +344,18 @@ def time_training(case, variants, batch_size, repeats, libraries, torch=None,
         for dtype, threads in variants:
             X, y = data[dtype]
             with thread_budget(threads, torch_mod):
-                for lib in libraries:
+                for lib in in_process:
                     runs[dtype, threads][lib].append(one(lib, X, y, case.epochs, r))
                 if ceiling_seconds is not None:
                     runs[dtype, threads]["ceiling"].append(
                         gemm_ceiling(dtype, threads, ceiling_seconds)["gflops"])
+    if "jax" in libraries:  # its own interpreter per budget (see jax_peer.py)
+        for dtype, threads in variants:
+            X, y = data[dtype]
+            res = jax_peer.run_child(X, y, case.hidden, case.classifier, case.epochs,
+                                     batch_size, threads, repeats)
+            runs[dtype, threads]["jax"] = res["runs"]
+            runs[dtype, threads]["jax_compile_s"] = [res["compile_s"]]
     return {v: {lib: {"median": statistics.median(t), "runs": t}
                 for lib, t in res.items()} for v, res in runs.items()}
 
@@ -495,14 +504,15 @@ def _ratio(a, b):
 
 
 def _row(group, case, dtype, threads, batch, unit, times, checks, **extra):
-    mlpx_t, sk_t, torch_t = (times.get(lib) for lib in LIBRARIES)
+    mlpx_t, sk_t, torch_t, jax_t = (times.get(lib) for lib in LIBRARIES)
     counted = [c for c in checks if c["met"] is not None]
     met = None if not counted else all(c["met"] for c in counted)
     return dict(group=group, case=case, dtype=dtype, threads=threads, batch=batch,
-                unit=unit, mlpx=mlpx_t, sklearn=sk_t, torch=torch_t,
+                unit=unit, mlpx=mlpx_t, sklearn=sk_t, torch=torch_t, jax=jax_t,
                 gflops=extra.pop("gflops", None), pct_ceiling=extra.pop("pct_ceiling", None),
                 ceiling_gflops=extra.pop("ceiling_gflops", None),
                 sklearn_over_mlpx=_ratio(sk_t, mlpx_t), torch_over_mlpx=_ratio(torch_t, mlpx_t),
+                jax_over_mlpx=_ratio(jax_t, mlpx_t),
                 target="; ".join(c["target"] for c in counted) or "-",
                 met=met, checks=checks, **extra)
 
@@ -517,7 +527,9 @@ def run(config, torch=None, on_row=None):
     ``on_row(row)`` is called as each row of the main table is ready (progress).
     """
     t_start = time.perf_counter()
-    libraries = tuple(lib for lib in config.libraries if lib != "torch" or torch is not None)
+    libraries = tuple(lib for lib in config.libraries
+                      if (lib != "torch" or torch is not None)
+                      and (lib != "jax" or jax_peer.available()))
     rows, derived = [], []
 
     def emit(row):
@@ -550,6 +562,7 @@ def run(config, torch=None, on_row=None):
                     res = results[dtype, t]
                     measured = res.pop("ceiling", None)
                     ceil = measured["median"] if measured else ceiling[dtype, t]
+                    compile_s = res.pop("jax_compile_s", None)
                     times = {lib: r["median"] for lib, r in res.items()}
                     medians[case.name, case.hidden, dtype, batch, t] = times["mlpx"]
                     one = medians.get((case.name, case.hidden, dtype, batch, 1))
@@ -570,10 +583,13 @@ def run(config, torch=None, on_row=None):
                             checks.append(check("sklearn/mlpx", sk_ratio, ">=",
                                                 COMPUTE_MIN_SPEEDUP_2T, **where))
                         checks.append(check("torch/mlpx", torch_ratio, ">", 1.0, **where))
+                        checks.append(check("jax/mlpx", _ratio(times.get("jax"), times["mlpx"]),
+                                            ">", 1.0, **where))
                     name = f"{case.name} {'-'.join(map(str, sizes))}"
                     emit(_row(group, name, dtype, t, batch, "ms/epoch", times, checks,
                               gflops=gflops, pct_ceiling=pct, ceiling_gflops=ceil,
                               efficiency=efficiency,
+                              jax_compile_s=compile_s["median"] if compile_s else None,
                               epochs=case.epochs,
                               repeats=config.repeats, n_rows=len(case.X),
                               layer_sizes=list(sizes), epoch_flops=flops,
@@ -712,15 +728,16 @@ def markdown_table(header, rows):
 
 
 MAIN_HEADER = ("case", "dtype", "threads", "batch", "unit", "mlpx", "sklearn", "torch",
-               "mlpx GFLOP/s", "ceil GFLOP/s", "% ceil", "mlpx par. eff.", "sklearn/mlpx",
-               "torch/mlpx", "target", "met")
+               "jax", "mlpx GFLOP/s", "ceil GFLOP/s", "% ceil", "mlpx par. eff.",
+               "sklearn/mlpx", "torch/mlpx", "jax/mlpx", "target", "met")
 
 
 def main_row_cells(row):
     return (row["case"], row["dtype"], row["threads"], row["batch"], row["unit"],
-            row["mlpx"], row["sklearn"], row["torch"], row["gflops"], row["ceiling_gflops"],
-            row["pct_ceiling"], row.get("efficiency"),
-            row["sklearn_over_mlpx"], row["torch_over_mlpx"], row["target"], row["met"])
+            row["mlpx"], row["sklearn"], row["torch"], row.get("jax"), row["gflops"],
+            row["ceiling_gflops"], row["pct_ceiling"], row.get("efficiency"),
+            row["sklearn_over_mlpx"], row["torch_over_mlpx"], row.get("jax_over_mlpx"),
+            row["target"], row["met"])
 
 
 def format_ceilings(ceilings):
@@ -788,6 +805,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", default="1,2",
                         help="comma list of thread budgets (default 1,2)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument("--json", metavar="PATH", default=str(DEFAULT_JSON),
                         help="write the results as JSON here (default %(default)s)")
     # Hidden: the memory benchmark re-runs this script in a fresh process.
@@ -820,8 +838,9 @@ def config_from_args(args):
     overrides = dict(groups=args.groups, threads=args.thread_list)
     if args.repeats is not None:
         overrides["repeats"] = args.repeats
-    if args.no_torch:
-        overrides["libraries"] = ("mlpx", "sklearn")
+    overrides["libraries"] = tuple(lib for lib in LIBRARIES
+                                   if not (lib == "torch" and args.no_torch)
+                                   and not (lib == "jax" and args.no_jax))
     return Config.quick(**overrides) if args.quick else Config(**overrides)
 
 

@@ -397,3 +397,18 @@ def test_contention_report_marks_each_row_against_the_target(contention):
     assert any("after a numpy product | c" in line and line.endswith("| no |")
                for line in lines)
     assert ok is False
+
+
+def test_jax_peer_times_a_compiled_epoch(harness):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    peer = _load("_mlpx_benchmarks_jax_peer", ROOT / "benchmarks" / "jax_peer.py")
+    assert peer.available()
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 5))
+    for y, classifier in ((rng.integers(0, 3, 64), True), (rng.random(64), False)):
+        res = peer.run_child(X, y, (4,), classifier, epochs=2, batch_size=16, threads=1,
+                             repeats=2)
+        assert len(res["runs"]) == 2 and all(r > 0 for r in res["runs"])
+        assert res["ms_per_epoch"] == statistics.median(res["runs"])
+        assert res["compile_s"] > 0
