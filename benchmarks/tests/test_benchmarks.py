@@ -412,3 +412,12 @@ def test_jax_peer_times_a_compiled_epoch(harness):
         assert len(res["runs"]) == 2 and all(r > 0 for r in res["runs"])
         assert res["ms_per_epoch"] == statistics.median(res["runs"])
         assert res["compile_s"] > 0
+
+
+def test_seeds_on_dask_smoke_run(capsys):
+    pytest.importorskip("distributed")
+    script = _load("_mlpx_benchmarks_seeds_on_dask", ROOT / "benchmarks" / "seeds_on_dask.py")
+    assert script.main(["--seeds", "4", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "tables identical on every path" in out
+    assert "compiled blocks of seeds" in out and "one seed per task" in out

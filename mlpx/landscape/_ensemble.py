@@ -227,7 +227,23 @@ def run_compiled(tasks, units):
     return runs
 
 
+def run_compiled_blocks(tasks, units):
+    """The tasks in blocks of seeds, each block one compiled call on a worker of
+    joblib's active backend (e.g. a Dask cluster): as few round trips as
+    workers, and every seed computes what run_compiled computes for it."""
+    from joblib import effective_n_jobs
+
+    n_blocks = max(1, min(len(tasks), effective_n_jobs(-1)))
+    blocks = [list(b) for b in np.array_split(np.arange(len(tasks)), n_blocks) if len(b)]
+    results = Parallel(return_as="generator")(
+        delayed(run_compiled)([tasks[i] for i in block], units) for block in blocks
+    )
+    return [run for block_runs in results for run in block_runs]
+
+
 def _use_compiled(engine, tasks, n_jobs, units):
+    """False (joblib, one seed per task), "local" (all seeds in one compiled call
+    here) or "blocks" (blocks of seeds, each compiled, on joblib's backend)."""
     if engine == "joblib":
         return False
     est, X = tasks[0].estimator, tasks[0].X
@@ -239,7 +255,11 @@ def _use_compiled(engine, tasks, n_jobs, units):
             "engine='compiled' needs solver 'sgd' or 'adam', a non-adaptive learning "
             "rate, no early stopping, dense X and a small network."
         )
-    return eligible and (engine == "compiled" or (n_jobs is None and _local_backend()))
+    if not eligible:
+        return False
+    if engine == "compiled" or (n_jobs is None and _local_backend()):
+        return "local"
+    return "blocks" if n_jobs is None else False
 
 
 def _local_backend():
@@ -341,7 +361,9 @@ def train_seeds(
         seeds with OpenMP (sgd/adam with a non-adaptive schedule, dense X,
         small networks); 'joblib' fits each seed in Python epoch by epoch
         (with n_jobs / any joblib backend). 'auto' takes 'compiled' for small
-        eligible networks when n_jobs is None. Results are bit-identical.
+        eligible networks when n_jobs is None: here, or under a joblib backend
+        that runs elsewhere (e.g. Dask) in blocks of seeds, one compiled call
+        per worker. Results are bit-identical.
     verbose : bool, default=False
         Show a progress bar over seeds.
 
@@ -375,8 +397,11 @@ def train_seeds(
     # One estimator and one data set: the layer sizes are found once (a
     # label-binarizer fit) and the data validated once (in train_compiled).
     units = None if engine == "joblib" else layer_units(estimator, X, y)
-    if _use_compiled(engine, tasks, n_jobs, units):
+    path = _use_compiled(engine, tasks, n_jobs, units)
+    if path == "local":
         runs = run_compiled(tasks, units)
+    elif path == "blocks":
+        runs = run_compiled_blocks(tasks, units)
     else:
         runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
     return SeedStudy.from_runs(

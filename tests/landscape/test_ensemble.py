@@ -274,3 +274,28 @@ def test_early_stopping_and_foreign_estimators_are_refused(digits):
         train_seeds(classifier(early_stopping=True), X, y, [0, 1])
     with pytest.raises(TypeError, match="MLPXClassifier or MLPXRegressor"):
         train_seeds(MLPClassifier(), X, y, [0, 1])
+
+
+def test_a_dask_cluster_trains_blocks_of_seeds_compiled(digits, monkeypatch):
+    import joblib
+    from distributed import Client, get_task_stream
+
+    from mlpx.landscape import _ensemble
+
+    X, y, _, _ = digits
+    per_seed_path = []
+    monkeypatch.setattr(_ensemble, "train_one",
+                        lambda task: per_seed_path.append(task) or None)
+    kw = dict(record=("loss", "predictions", "params"))
+    seeds = list(range(8))
+    reference = train_seeds(classifier(), X, y, seeds, **kw)
+    with Client(processes=False, n_workers=2, threads_per_worker=1,
+                dashboard_address=None) as client:
+        with joblib.parallel_backend("dask"), get_task_stream(client) as stream:
+            on_dask = train_seeds(classifier(), X, y, seeds, **kw)
+    assert not per_seed_path  # no seed took the Python epoch loop
+    assert len(stream.data) == 2  # one compiled block per worker
+    pd.testing.assert_frame_equal(on_dask.per_seed, reference.per_seed, check_exact=True)
+    pd.testing.assert_frame_equal(on_dask.pairs, reference.pairs, check_exact=True)
+    for key, value in reference.arrays["MLPXClassifier"].items():
+        np.testing.assert_array_equal(value, on_dask.arrays["MLPXClassifier"][key])
