@@ -269,7 +269,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             raise
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, init_params, validation):
-        X, Y, sample_weight, val = self._prepare_fit(
+        X, Y, sample_weight, val, x_max = self._prepare_fit(
             X, y, sample_weight, incremental, init_params, validation
         )
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -281,14 +281,40 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
             )
+        if self._outputs_overflow(X, x_max):
+            raise DivergenceError(
+                "Solver produced parameter weights so large that the network's outputs "
+                "on the training data overflow. The input data may contain large values "
+                "and need to be preprocessed; or lower learning_rate_init."
+            )
         return self
+
+    def _outputs_overflow(self, X, x_max):
+        """Whether the fitted weights, finite themselves, give non-finite outputs on X.
+
+        A diverging run's last step can leave weights so large that a forward
+        pass overflows (float32 first). The forward pass is only run when a
+        bound on the outputs' magnitude exceeds the dtype's range, so a healthy
+        fit pays a few maxima over the weights and no pass over X (x_max is
+        max |X|, known from the input checks).
+        """
+        bound = float(x_max)
+        for W, b in zip(self.coefs_, self.intercepts_):
+            # every activation satisfies |f(z)| <= |z| + 1
+            bound = W.shape[0] * float(np.max(np.abs(W))) * (bound + 1) + float(
+                np.max(np.abs(b)))
+        if not bound > float(np.finfo(self._params.dtype).max):
+            return False
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self._mlpx_network().forward(self._params, X)
+        return not np.isfinite(out).all()
 
     def _prepare_fit(self, X, y, sample_weight, incremental, init_params=None,
                      validation=None):
         """Validate the inputs and (re)initialise the network for a fit.
 
         Returns X, Y (2-D targets), sample weights and the validation set in
-        the network's dtype, ready for the engine.
+        the network's dtype, ready for the engine, and max |X|.
         """
         self._validate_params()
         hidden = self._hidden_sizes()
@@ -332,7 +358,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         val = None
         if validation is not None and (validation[0] is not None or validation[1] is not None):
             val = self._check_validation_set(*validation)
-        return X, Y, sample_weight, val
+        return X, Y, sample_weight, val, x_max
 
     def _with_class_weight(self, Y, sample_weight, incremental):
         """Sample weights times class weights (classifier only)."""
@@ -615,7 +641,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         mlpx._engine.fit_seeds); every copy computes what its own fit would."""
         seed0, theta0, _ = starts[0]
         first = clone(self).set_params(random_state=seed0)
-        X_, Y, _, _ = first._prepare_fit(X, y, None, False, init_params=theta0)
+        X_, Y, _, _, _ = first._prepare_fit(X, y, None, False, init_params=theta0)
         ests = [first]
         for seed, theta, _ in starts[1:]:
             # The data are validated once: each further copy is a deep copy of the

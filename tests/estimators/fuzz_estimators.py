@@ -3,6 +3,9 @@
 Run by test_fuzz.py in a child process, so that a crash shows as a dead child
 rather than taking the test run down. Every call must end in finite outputs
 or a ValueError / TypeError; anything else fails (hypothesis shrinks it first).
+
+``python fuzz_estimators.py N`` runs N fixed cases (derandomized, as the test
+suite does, so that a run is reproducible); ``N random`` draws new ones.
 """
 
 import sys
@@ -56,7 +59,8 @@ def problems(draw):
 
 
 @settings(max_examples=int(sys.argv[1]) if len(sys.argv) > 1 else 300, deadline=None,
-          suppress_health_check=list(HealthCheck), database=None)
+          suppress_health_check=list(HealthCheck), database=None,
+          derandomize=sys.argv[2:3] != ["random"])
 @given(problems())
 def check_fit_and_predict(problem):
     classifier, X, y, params, how = problem

@@ -375,6 +375,21 @@ def test_divergence_raises_and_keeps_the_previous_model(cls):
             random_state=0).fit(X, y)
 
 
+def test_a_run_whose_finite_weights_overflow_the_outputs_is_refused():
+    # found by the fuzz test: the last step of a diverging float32 run left
+    # finite weights (~1e26) whose forward pass overflows to inf
+    X = np.array([[345.5842]], dtype=np.float32)
+    y = np.array([0.82161814])
+    est = MLPXRegressor(hidden_layer_sizes=(1,), activation="identity", solver="sgd",
+                        learning_rate_init=1e-3, max_iter=3, random_state=1)
+    with pytest.raises(DivergenceError, match="outputs on the training data overflow"):
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")
+    # the same run one epoch shorter is a (poor) model with finite outputs
+    est.set_params(max_iter=2).fit(X, y)
+    assert np.isfinite(est.predict(X)).all()
+
+
 @pytest.mark.parametrize("y", [
     np.array([3, 1, 2, 3, 1]),                      # multiclass ints
     np.array(["b", "a", "b", "b"], dtype=object),   # binary strings
