@@ -156,7 +156,12 @@ def main(argv=None):
             command.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version and parse errors
         return 0 if exc.code is None else exc.code
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        # the output folder of an interrupted study is never half-written
+        print(f"\nmlpx {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

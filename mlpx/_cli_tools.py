@@ -8,7 +8,12 @@ bad value stops the command before anything is loaded or trained.
 
 import argparse
 import math
+import os
 import textwrap
+
+# Largest count a user may type for seeds, hidden widths, depths and histogram
+# bins: far beyond any study, small enough that parsing never builds a huge list.
+MAX_COUNT = 100_000
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -106,7 +111,7 @@ def fraction(text):
 
 
 def positive_ints(text):
-    """An argparse type: comma-separated positive integers, as a tuple."""
+    """An argparse type: comma-separated integers in [1, MAX_COUNT], as a tuple."""
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
@@ -114,4 +119,32 @@ def positive_ints(text):
             f"must be comma-separated integers, got {text!r}") from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"must list positive integers, got {text!r}")
+    if len(values) > 1000 or max(values) > MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"must list at most 1000 integers of at most {MAX_COUNT}, got {text!r}")
     return values
+
+
+def physical_memory():
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(n_bytes, what, advice="choose fewer seeds or narrower layers"):
+    """Raise ValueError, before any work, if `what` needs more than the machine holds."""
+    total = physical_memory()
+    if total is not None and n_bytes > total:
+        raise ValueError(
+            f"{what} needs about {n_bytes / 2**30:.3g} GiB, more than this machine's "
+            f"{total / 2**30:.3g} GiB of memory: {advice}."
+        )
+
+
+def network_bytes(layer_sizes, copies):
+    """Bytes of `copies` float64 networks of the given layer sizes, with the
+    optimizer's state, gradient and a snapshot of each (6 arrays per network)."""
+    n_params = sum((a + 1) * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return 6 * 8 * n_params * copies

@@ -579,6 +579,15 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' requires y >= 0; y has negative values.")
+        # Beyond this, the squared errors of the first predictions (about |y|)
+        # summed over the samples overflow: training could only diverge.
+        y_max = float(np.max(np.abs(y))) if y.size else 0.0
+        if y_max > np.sqrt(np.finfo(X.dtype).max / max(y.shape[0], 1)):
+            raise ValueError(
+                f"y holds values as large as {y_max:.3g}: their squared errors overflow "
+                f"{X.dtype}. Scale the target, e.g. with sklearn.compose."
+                "TransformedTargetRegressor(regressor=..., transformer=StandardScaler())."
+            )
         return X, y, x_max
 
     def predict(self, X: ArrayLike | sp.spmatrix | sp.sparray) -> NDArray[np.floating[Any]]:

@@ -40,7 +40,7 @@ def abs_max(const floating[::1] x, int n_threads=1):
     n_blocks = (n + BLOCK - 1) // BLOCK
     part = <double*>malloc(n_blocks * sizeof(double))
     if part == NULL:
-        raise MemoryError()
+        raise MemoryError("no memory for the partial maxima of the input check")
     with nogil:
         for b in prange(n_blocks, schedule='dynamic', num_threads=n_threads):
             i0 = b * BLOCK

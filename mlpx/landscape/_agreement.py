@@ -6,6 +6,7 @@ data ``X`` to predict on.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -332,6 +333,14 @@ classifiers
     return float(np.maximum(kl.mean(axis=0), 0.0).mean())
 
 
+def check_tau(tau):
+    """tau as a float; ValueError unless it is a finite number >= 0."""
+    if not (isinstance(tau, numbers.Real) and not isinstance(tau, bool)
+            and np.isfinite(tau) and tau >= 0):
+        raise ValueError(f"tau must be a finite number >= 0, got {tau!r}.")
+    return float(tau)
+
+
 def weight_difference_count(
     theta_a: ArrayLike | BaseEstimator, theta_b: ArrayLike | BaseEstimator, tau: float
 ) -> int:
@@ -359,6 +368,5 @@ def weight_difference_count(
             f"The networks have different numbers of parameters ({a.size} and "
             f"{b.size}): compare networks of the same architecture."
         )
-    if not (np.isfinite(tau) and tau >= 0):
-        raise ValueError(f"tau must be a finite number >= 0, got {tau!r}.")
+    tau = check_tau(tau)
     return int(np.count_nonzero(np.abs(a.astype(float) - b.astype(float)) > tau))

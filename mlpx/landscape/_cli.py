@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from mlpx._cli_tools import (
+    MAX_COUNT,
     HelpFormatter,
+    check_memory,
     fraction,
     install_hint,
     integer,
     n_jobs,
+    network_bytes,
     number,
     one_line,
     positive_ints,
@@ -61,7 +64,7 @@ def add_parser(subparsers):
     p.add_argument("--dataset", default="digits",
                    help="digits, breast_cancer, diabetes, or a .csv file (last column "
                         "= target) or .npz file (arrays X, y)")
-    p.add_argument("--seeds", type=integer(2), default=5,
+    p.add_argument("--seeds", type=integer(2, MAX_COUNT), default=5,
                    help="number of seeds K >= 2; the seeds are 0..K-1")
     p.add_argument("--hidden", type=positive_ints, default="10,10",
                    help="hidden widths, comma separated")
@@ -87,7 +90,8 @@ def add_parser(subparsers):
                    help="held-out share of the data")
     p.add_argument("--out", default="mlpx-agreement",
                    help="output directory, relative to the current directory; a previous "
-                        "result there is replaced")
+                        "result there is replaced; a folder holding files mlpx did not write "
+                        "is refused")
     p.add_argument("--n-jobs", type=n_jobs, default=1,
                    help="runs trained in parallel (-1: all cores)")
     p.set_defaults(func=main)
@@ -130,6 +134,8 @@ def _read_file(path):
             f"{path}: need X of shape (n_samples, n_features) and y of shape "
             f"(n_samples,) with n_samples >= 4; got X {X.shape}, y {y.shape}."
         )
+    if X.dtype.kind not in "biuf":
+        raise UsageError(f"{path}: the features must be real numbers, got dtype {X.dtype}.")
     if not np.isfinite(X).all():
         raise UsageError(f"{path}: the features contain NaN or infinite values.")
     return X, y
@@ -248,6 +254,10 @@ def main(args):
     hidden, setups = args.hidden, args.setups
     try:
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
+        n_out = 1 if y_tr.dtype.kind == "f" else np.unique(y_tr).size  # regression: 1
+        check_memory(network_bytes([X_tr.shape[1], *hidden, n_out],
+                                   args.seeds * len(setups or (1, 2, 3))),
+                     f"{args.seeds} seeds of a {X_tr.shape[1]}-{hidden}-{n_out} network")
         out = Path(args.out)
         # Entered before training, so an unwritable --out fails at once.
         with atomic_directory(out, overwrite=True) as tmp:

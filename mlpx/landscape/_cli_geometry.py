@@ -17,10 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from mlpx._cli_tools import (
+    MAX_COUNT,
     HelpFormatter,
+    check_memory,
     fraction,
     integer,
     n_jobs,
+    network_bytes,
     number,
     one_line,
     positive_ints,
@@ -98,21 +101,26 @@ def add_linear_parser(subparsers):
     p.add_argument("--dataset", default="random",
                    help="random (Gaussian data), linnerud, or a .npz file with arrays X "
                         "(n, d_x) and Y (n, d_y); X and Y are standardised")
-    p.add_argument("--n-samples", type=integer(1), default=100, help="random data: samples")
-    p.add_argument("--n-features", type=integer(1), default=8, help="random data: d_x")
-    p.add_argument("--n-outputs", type=integer(1), default=5, help="random data: d_y")
+    p.add_argument("--n-samples", type=integer(1, 10**8), default=100,
+                   help="random data: samples")
+    p.add_argument("--n-features", type=integer(1, MAX_COUNT), default=8,
+                   help="random data: d_x")
+    p.add_argument("--n-outputs", type=integer(1, MAX_COUNT), default=5,
+                   help="random data: d_y")
     p.add_argument("--noise", type=number(0), default=0.5,
                    help="random data: noise added to Y = X A")
-    p.add_argument("--width", type=integer(1), default=2,
+    p.add_argument("--width", type=integer(1, MAX_COUNT), default=2,
                    help="width p of every hidden layer (p < d_y makes the rank constraint "
                         "bind)")
     p.add_argument("--depths", type=positive_ints, default="1,2,3",
                    help="numbers of hidden layers, comma separated")
-    p.add_argument("--seeds", type=integer(1), default=5, help="seeds 0..K-1 per depth")
+    p.add_argument("--seeds", type=integer(1, MAX_COUNT), default=5,
+                   help="seeds 0..K-1 per depth")
     p.add_argument("--max-iter", type=integer(1), default=20000, help="L-BFGS iterations")
     p.add_argument("--out", default="mlpx-linear",
                    help="output directory, relative to the current directory; a previous "
-                        "result there is replaced")
+                        "result there is replaced; a folder holding files mlpx did not write "
+                        "is refused")
     p.set_defaults(func=linear_main)
     return p
 
@@ -121,6 +129,10 @@ def _linear_data(args):
     from sklearn.preprocessing import StandardScaler
 
     if args.dataset == "random":
+        check_memory(3 * 8 * args.n_samples * (args.n_features + 2 * args.n_outputs)
+                     + 8 * args.n_features * args.n_outputs,
+                     f"random data of {args.n_samples} x {args.n_features} features and "
+                     f"{args.n_outputs} outputs", "choose fewer samples or features")
         rng = np.random.default_rng(0)
         X = rng.normal(size=(args.n_samples, args.n_features))
         Y = X @ rng.normal(size=(args.n_features, args.n_outputs))
@@ -169,6 +181,10 @@ class _Linear:
     def prepare(args):
         depths = list(args.depths)
         X, Y, desc = _linear_data(args)
+        for depth in depths:
+            check_memory(network_bytes([X.shape[1], *(args.width,) * depth, Y.shape[1]], 1)
+                         + 8 * X.shape[1] * args.width,
+                         f"a linear network of depth {depth} and width {args.width}")
         return X, Y, desc, depths
 
     @staticmethod
@@ -292,9 +308,10 @@ def add_width_parser(subparsers):
                         "target) or .npz file (arrays X, y)")
     p.add_argument("--widths", type=positive_ints, default="2,4,8,16,32",
                    help="hidden widths, comma separated")
-    p.add_argument("--depth", type=integer(1), default=1,
+    p.add_argument("--depth", type=integer(1, 1000), default=1,
                    help="hidden layers, all of the same width")
-    p.add_argument("--seeds", type=integer(2), default=5, help="seeds 0..K-1, K >= 2")
+    p.add_argument("--seeds", type=integer(2, MAX_COUNT), default=5,
+                   help="seeds 0..K-1, K >= 2")
     p.add_argument("--epochs", type=integer(1), default=30, help="training epochs")
     p.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"],
                    help="weight optimisation")
@@ -306,10 +323,11 @@ def add_width_parser(subparsers):
                    help="how to read the target of a file (auto: as mlpx agreement does)")
     p.add_argument("--test-size", type=fraction, default=0.25,
                    help="held-out share of the data")
-    p.add_argument("--bins", type=integer(1), default=10, help="histogram bins")
+    p.add_argument("--bins", type=integer(1, MAX_COUNT), default=10, help="histogram bins")
     p.add_argument("--out", default="mlpx-width",
                    help="output directory, relative to the current directory; a previous "
-                        "result there is replaced")
+                        "result there is replaced; a folder holding files mlpx did not write "
+                        "is refused")
     p.add_argument("--n-jobs", type=n_jobs, default=1,
                    help="seeds trained in parallel (-1: all cores)")
     p.set_defaults(func=width_main)
@@ -321,6 +339,11 @@ class _Width:
     def prepare(args):
         widths = list(args.widths)
         data = load_dataset(args.dataset, args.test_size, args.task)
+        X_tr, y_tr = data[0], data[2]
+        n_out = 1 if y_tr.dtype.kind == "f" else np.unique(y_tr).size  # regression: 1
+        check_memory(sum(network_bytes([X_tr.shape[1], *(w,) * args.depth, n_out], args.seeds)
+                         for w in widths),
+                     f"{args.seeds} seeds of widths {widths}")
         return widths, data
 
     @staticmethod

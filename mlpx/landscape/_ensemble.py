@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from mlpx import MLPXClassifier, MLPXRegressor
 from mlpx._engine import fit_from, fit_seeds
-from mlpx.landscape._agreement import KINDS, _agree_mask, flat_params
+from mlpx.landscape._agreement import KINDS, _agree_mask, check_tau, flat_params
 from mlpx.landscape._compiled import compiled_eligible
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
@@ -380,6 +380,7 @@ def train_seeds(
     if estimator.early_stopping:
         raise ValueError("train_seeds does not support early_stopping=True.")
     seeds = check_seeds(seeds)
+    tau = check_tau(tau)
     X, y, X_test, y_test = check_data(X, y, X_test, y_test)
     record = check_record(record, record_every)
     scales = check_init(init, init_scale, len(seeds))

@@ -55,6 +55,30 @@ def _jsonable(obj):
     return json.loads(json.dumps(obj, default=_json_default))
 
 
+WRITTEN = ".mlpx-files"  # the names mlpx wrote into an output directory, one per line
+
+
+def _check_replaceable(target):
+    """Refuse to replace `target` unless every entry in it is one mlpx wrote there."""
+    here = Path.cwd().resolve()
+    if target.resolve() in (here, *here.parents):
+        raise FileExistsError(
+            f"{target} is the current directory or one above it: choose a new "
+            "directory for the output (e.g. --out results)."
+        )
+    try:
+        ours = set((target / WRITTEN).read_text().split("\n")) | {WRITTEN}
+    except FileNotFoundError:
+        ours = {WRITTEN}
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in ours)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise FileExistsError(
+            f"{target} holds files mlpx did not write ({shown}): refusing to replace "
+            "it. Choose another directory."
+        )
+
+
 @contextmanager
 def atomic_directory(target, *, overwrite=False):
     """Yield a temporary directory that replaces `target` only if the block succeeds.
@@ -62,28 +86,28 @@ def atomic_directory(target, *, overwrite=False):
     The temporary directory is a sibling of `target`, so the final rename is
     atomic on POSIX; on error it is removed and `target` is left untouched. An
     existing non-empty `target` is replaced only with ``overwrite=True`` and
-    only if it holds a saved study (a ``study.json`` manifest).
+    only if everything in it was written there by mlpx (listed in its
+    ``.mlpx-files``): a user's own files are never deleted.
     """
     target = Path(target)
     if target.exists() or target.is_symlink():
-        if not target.is_dir():
+        if not target.is_dir() or target.is_symlink():
             raise FileExistsError(f"{target} exists and is not a directory.")
         if any(target.iterdir()):
             if not overwrite:
                 raise FileExistsError(
                     f"{target} already exists; pass overwrite=True to replace it."
                 )
-            if not (target / MANIFEST).is_file():
-                raise FileExistsError(
-                    f"{target} is not empty and holds no saved study: refusing to "
-                    "replace it. Choose another directory."
-                )
+            _check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         os.chmod(tmp, 0o755)
         yield tmp
+        names = sorted(p.name for p in tmp.iterdir())
+        (tmp / WRITTEN).write_text("\n".join(names))
         if target.exists():
+            _check_replaceable(target)  # nothing of the user's appeared meanwhile
             old = tmp.with_suffix(".old")
             os.rename(target, old)
             os.rename(tmp, target)
@@ -319,8 +343,9 @@ class SeedStudy:
         directory : str or path
             Target directory; created if missing.
         overwrite : bool, default=False
-            Replace an existing saved study at `directory`. A non-empty
-            directory that holds no study is never replaced.
+            Replace an existing saved study at `directory`. A directory
+            holding anything mlpx did not write there (listed in its
+            ``.mlpx-files``), or the current directory, is never replaced.
 
         Returns
         -------

@@ -7,6 +7,7 @@ losses, their labels and their weights epoch by epoch.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from mlpx import MLPXClassifier, MLPXRegressor
 from mlpx._engine import is_regression_target
+from mlpx.landscape._agreement import check_tau
 from mlpx.landscape._ensemble import (
     SeedTask,
     check_data,
@@ -185,6 +187,9 @@ def agreement_study(
     ['bce_sigmoid', 'logloss_softmax', 'mse_no_softmax']
     """
     seeds = check_seeds(seeds)
+    tau = check_tau(tau)
+    if not isinstance(epochs, numbers.Integral) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}.")
     X, y, X_test, y_test = check_data(X, y, X_test, y_test)
     record = check_record(record, record_every)
     scales = check_init(init, init_scale, len(seeds))

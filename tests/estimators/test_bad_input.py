@@ -59,3 +59,16 @@ def test_string_arrays_are_refused_in_fit_and_predict(kind, digits):
         clf.predict(Xs)
     with pytest.raises(ValueError, match="bytes/strings"):
         MLPXClassifier(max_iter=1).fit(Xs, y)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e160), (np.float32, 1e30)])
+def test_targets_whose_squared_errors_overflow_are_blamed_not_the_learning_rate(
+        solver, dtype, scale):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3)).astype(dtype)
+    y = rng.normal(size=50) * scale
+    with pytest.raises(ValueError, match="y holds values as large as .*Scale the target"):
+        MLPXRegressor(solver=solver, max_iter=3).fit(X, y)
+    # the same targets scaled into range train
+    MLPXRegressor(solver=solver, max_iter=3).fit(X, y / scale)

@@ -10,6 +10,7 @@ from sklearn.neural_network import MLPClassifier
 
 from mlpx import MLPXClassifier
 from mlpx.landscape import (
+    agreement_study,
     align,
     bezier_path,
     cka_matrix,
@@ -17,6 +18,7 @@ from mlpx.landscape import (
     hessian_operator,
     hidden_representations,
     linear_path,
+    train_seeds,
     weight_distance,
 )
 
@@ -72,3 +74,20 @@ def test_hessian_of_a_classifier_refuses_labels_it_never_saw(fitted):
 def test_ensemble_spread_refuses_empty_input(shape):
     with pytest.raises(ValueError, match="probas"):
         ensemble_spread(np.empty(shape))
+
+
+@pytest.mark.parametrize("tau", [np.nan, np.inf, -1.0, "0.1"])
+def test_a_tau_that_is_not_a_finite_number_at_least_0_is_refused(tau, fitted):
+    X, y, _, _ = fitted
+    with pytest.raises(ValueError, match="tau must be a finite number >= 0"):
+        agreement_study(X, y, seeds=[0, 1], hidden_layer_sizes=(4,), epochs=1, tau=tau)
+    with pytest.raises(ValueError, match="tau must be a finite number >= 0"):
+        train_seeds(MLPXClassifier(hidden_layer_sizes=(4,), max_iter=1), X, y,
+                    seeds=[0, 1], tau=tau)
+
+
+@pytest.mark.parametrize("epochs", [0, -3, 1.5, True])
+def test_an_agreement_study_needs_at_least_one_epoch(epochs, fitted):
+    X, y, _, _ = fitted
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        agreement_study(X, y, seeds=[0, 1], hidden_layer_sizes=(4,), epochs=epochs)

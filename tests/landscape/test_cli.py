@@ -1,7 +1,10 @@
 """`mlpx agreement`: the seed-agreement study on the command line."""
 
+import select
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -26,7 +29,8 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     assert res.returncode == 0, res.stderr
     wrote = next(line for line in res.stdout.splitlines() if line.startswith("Wrote"))
     files = wrote.split(": ", 1)[1].split(", ")
-    assert set(files) == {p.name for p in out.iterdir()}
+    # and the hidden record of the files mlpx wrote (so that a rerun may replace them)
+    assert set(files) | {".mlpx-files"} == {p.name for p in out.iterdir()}
     assert {"loss_curves.png", "agreement_counts.png", "agreement_matrix.png",
             "summary.csv", "per_seed.csv", "pairs.csv"} <= set(files)
     assert all((out / f).stat().st_size > 0 for f in files)
@@ -52,6 +56,51 @@ def test_rerun_replaces_the_previous_result(tmp_path, capsys):
     assert run([*SMALL, "--out", str(out), "--setups", "bce_sigmoid"]) == 0
     assert SeedStudy.load(out).setups == ["bce_sigmoid"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_rerun_keeps_a_users_files_and_says_so_before_training(tmp_path, capsys,
+                                                                monkeypatch):
+    out = tmp_path / "out"
+    assert run([*SMALL, "--out", str(out), "--setups", "bce_sigmoid"]) == 0
+    (out / "notes.txt").write_text("keep me")
+    (out / "sub").mkdir()
+    (out / "sub" / "data.bin").write_bytes(b"1")
+    capsys.readouterr()
+    import mlpx.landscape._study as study_module
+
+    monkeypatch.setattr(study_module, "agreement_study",
+                        lambda *a, **k: pytest.fail("trained before refusing --out"))
+    assert run([*SMALL, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "did not write" in err and "notes.txt" in err and len(err.splitlines()) == 1
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert (out / "sub" / "data.bin").read_bytes() == b"1"
+    monkeypatch.chdir(out)
+    assert run([*SMALL, "--out", "."]) == 1
+    assert "current directory" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_study_with_one_line_and_no_output_folder(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys; "
+         "signal.signal(signal.SIGINT, signal.default_int_handler); "  # even if inherited ignored
+         "import mlpx.__main__ as m; sys.exit(m.main(sys.argv[1:]))",
+         "agreement", "--seeds", "2000", "--epochs", "200", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready, "the study printed nothing"
+        proc.stdout.readline()  # the settings line: training starts
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "mlpx agreement: interrupted"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_csv_with_header_and_regression_dataset(tmp_path, capsys):
@@ -124,3 +173,35 @@ def test_epochs_below_one_is_refused_by_the_parser(capsys):
     assert run(["--epochs", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "mlpx agreement: error: argument --epochs: must be at least 1, got 0\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["agreement", "--seeds", "1000000000"], "--seeds: must be at most 100000"),
+    (["agreement", "--hidden", "1000000000000"], "--hidden: must list at most"),
+    (["agreement", "--hidden", "100000,100000"], "GiB of memory"),
+    (["linear", "--width", "1000000000"], "--width: must be at most 100000"),
+    (["linear", "--width", "100000"], "GiB of memory"),
+    (["linear", "--n-samples", "100000000", "--n-features", "100000"], "GiB of memory"),
+    (["width", "--widths", "1000000000000"], "--widths: must list at most"),
+    (["width", "--widths", "100000", "--seeds", "1000"], "GiB of memory"),
+    (["width", "--bins", "1000000000000"], "--bins: must be at most 100000"),
+])
+def test_sizes_beyond_the_machine_are_refused_in_one_line_before_any_work(
+        argv, message, tmp_path, capsys):
+    assert cli.main([*argv, "--out", str(tmp_path / "o")]) in (1, 2)
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("X", [
+    np.array([["a", "b"]] * 20),
+    np.ones((20, 2)) * (1 + 1j),
+    np.array(["2020-01-01"] * 40, dtype="datetime64[D]").reshape(20, 2),
+], ids=["strings", "complex", "datetime64"])
+def test_a_dataset_file_of_non_real_features_is_refused_in_one_line(X, tmp_path, capsys):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, y=np.arange(20) % 2)
+    assert run([*SMALL, "--dataset", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "must be real numbers" in err and len(err.strip().splitlines()) == 1

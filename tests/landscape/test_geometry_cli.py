@@ -16,7 +16,8 @@ def test_linear_reaches_the_optimum_and_writes_its_files(tmp_path, capsys):
                 "--depths", "1,2", "--seeds", "2", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "Global minimum L*" in text and "satisfied" in text
-    assert sorted(p.name for p in out.iterdir()) == ["linear.csv", "linear.png", "study.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".mlpx-files", "linear.csv", "linear.png", "study.json"]
     df = pd.read_csv(out / "linear.csv")
     assert list(df.depth) == [1, 1, 2, 2]
     assert (df.relative_gap.abs() < 1e-6).all()
@@ -59,7 +60,8 @@ def test_width_study_writes_tables_and_replaces_a_previous_run(tmp_path, capsys)
     text = capsys.readouterr().out
     assert "train std/mean" in text
     assert sorted(p.name for p in out.iterdir()) == [
-        "histograms.csv", "per_seed.csv", "study.json", "width_study.csv", "width_study.png"]
+        ".mlpx-files", "histograms.csv", "per_seed.csv", "study.json", "width_study.csv",
+        "width_study.png"]
     summary = pd.read_csv(out / "width_study.csv", index_col="width")
     per_seed = pd.read_csv(out / "per_seed.csv")
     assert list(summary.index) == [3] and len(per_seed) == 2

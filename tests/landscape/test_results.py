@@ -94,7 +94,8 @@ def test_agreement_matrix_method(study):
 def test_save_load_round_trips_exactly(study, tmp_path):
     out = study.save(tmp_path / "study")
     assert sorted(p.name for p in out.iterdir()) == [
-        "arrays.npz", "estimators.pkl", "pairs.csv", "per_seed.csv", "study.json"]
+        ".mlpx-files", "arrays.npz", "estimators.pkl", "pairs.csv", "per_seed.csv",
+        "study.json"]
     loaded = SeedStudy.load(out)
     assert_same_study(study, loaded)
     assert loaded.summary().equals(study.summary())
@@ -124,6 +125,29 @@ def test_save_never_replaces_a_directory_that_holds_no_study(study, tmp_path):
     with pytest.raises(FileExistsError, match="refusing"):
         study.save(tmp_path / "mine", overwrite=True)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_overwrite_never_deletes_a_users_files_beside_a_study(study, tmp_path):
+    # a saved study, and files of the user's put into its directory afterwards
+    target = study.save(tmp_path / "s")
+    (target / "notes.txt").write_text("keep me")
+    (target / "sub").mkdir()
+    (target / "sub" / "data.bin").write_bytes(b"\x00\x01")
+    with pytest.raises(FileExistsError, match="did not write.*notes.txt"):
+        study.save(target, overwrite=True)
+    assert (target / "notes.txt").read_text() == "keep me"
+    assert (target / "sub" / "data.bin").read_bytes() == b"\x00\x01"
+    assert_same_study(study, SeedStudy.load(target))
+
+
+def test_the_current_directory_is_never_replaced(study, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study.save(tmp_path / "s")
+    monkeypatch.chdir(tmp_path / "s")
+    for target in (".", ".."):
+        with pytest.raises(FileExistsError, match="current directory"):
+            study.save(target, overwrite=True)
+    assert_same_study(study, SeedStudy.load(tmp_path / "s"))
 
 
 def test_a_failed_save_writes_nothing(study, tmp_path, monkeypatch):
