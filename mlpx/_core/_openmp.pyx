@@ -15,6 +15,31 @@ cdef extern from *:
     int mlpx_omp_max_threads() noexcept nogil
 
 
+cdef extern from *:
+    """
+    #if defined(__SANITIZE_ADDRESS__)
+    #define MLPX_SANITIZED 1
+    #elif defined(__has_feature)
+    #if __has_feature(address_sanitizer)
+    #define MLPX_SANITIZED 1
+    #endif
+    #endif
+    #ifndef MLPX_SANITIZED
+    #define MLPX_SANITIZED 0
+    #endif
+    """
+    int MLPX_SANITIZED
+
+
+def sanitized():
+    """Whether the engine was built for the sanitizer run (MLPX_SANITIZE=1).
+
+    That build is compiled at another optimisation level, so its floating-point
+    results differ in the last bits from a normal build's.
+    """
+    return bool(MLPX_SANITIZED)
+
+
 def openmp_enabled():
     """Whether the engine was compiled with OpenMP."""
     return bool(mlpx_openmp_enabled())

@@ -147,10 +147,11 @@ def fingerprint():
                     break
     except OSError:
         pass
-    from mlpx._core._openmp import openmp_enabled
+    from mlpx._core._openmp import openmp_enabled, sanitized
 
     return {
         "openmp": openmp_enabled(),  # without it `omp simd` sums run in another order
+        "sanitized": sanitized(),  # another optimisation level
         "machine": platform.machine(),
         "system": platform.system(),
         "cpu_flags": flags,
