@@ -716,7 +716,10 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
             A validation set for early stopping (requires ``early_stopping=True``
             and a stochastic solver). When given, all of X trains the network
             and ``validation_fraction`` is ignored. As in
-            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Passed
+            through a :class:`~sklearn.pipeline.Pipeline`, X_val reaches this
+            estimator untransformed by the earlier steps: transform it
+            yourself (see the user guide, "Early stopping").
         sample_weight_val : array-like of shape (n_val_samples,), default=None
             Weights of the validation samples, for the score and the loss.
 

@@ -268,3 +268,22 @@ def test_poisson_regression():
     with pytest.raises(ValueError, match="y >= 0"):
         reg.fit(X, y - 5.0)
     assert_same_state(before, state(reg))
+
+
+def test_a_pipeline_passes_X_val_untransformed_and_the_documented_recipe_scores_it_right():
+    X, y = load_digits(return_X_y=True)
+    X_tr, y_tr, X_val, y_val = X[:1200], y[:1200], X[1200:], y[1200:]
+    params = dict(hidden_layer_sizes=(32,), early_stopping=True, max_iter=15,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe = make_pipeline(StandardScaler(), MLPXClassifier(**params))
+        pipe.fit(X_tr, y_tr, mlpxclassifier__X_val=X_val, mlpxclassifier__y_val=y_val)
+        scaler = StandardScaler().fit(X_tr)
+        clf = MLPXClassifier(**params).fit(scaler.transform(X_tr), y_tr,
+                                           X_val=scaler.transform(X_val), y_val=y_val)
+    model = make_pipeline(scaler, clf)
+    # the recipe's validation score is the kept model's own held-out accuracy ...
+    assert model.score(X_val, y_val) == pytest.approx(clf.best_validation_score_)
+    # ... while the pipeline scored raw pixels against a network trained on scaled ones
+    assert pipe[-1].best_validation_score_ < clf.best_validation_score_ - 0.05
