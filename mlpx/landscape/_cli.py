@@ -3,9 +3,11 @@
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from mlpx._cli_tools import (
     MAX_COUNT,
@@ -47,6 +49,18 @@ def _setups(text):
     return setups
 
 
+def _init(args):
+    """agreement_study's init and init_scale from --init and --init-scale."""
+    if args.init == "paper":
+        if args.init_scale is not None:
+            raise UsageError("--init-scale goes with --init normal, not --init paper.")
+        return {"init": "normal", "init_scale": lambda i: i + 2.0}
+    if (args.init == "normal") != (args.init_scale is not None):
+        raise UsageError("--init normal needs --init-scale, and --init-scale needs "
+                         "--init normal.")
+    return {"init": args.init, "init_scale": args.init_scale}
+
+
 def add_parser(subparsers):
     """Register the `agreement` subcommand."""
     p = subparsers.add_parser(
@@ -80,6 +94,12 @@ def add_parser(subparsers):
                    help="comma-separated loss setups; auto: mse_no_softmax,"
                         "logloss_softmax,bce_sigmoid for class labels, mse_regression "
                         "for a continuous target")
+    p.add_argument("--init", default="default", choices=["default", "he", "normal", "paper"],
+                   help="initial weights: default (scikit-learn's Glorot uniform), he, "
+                        "normal (N(0, s^2) with s = --init-scale), or paper (N(0, (i+2)^2) "
+                        "for the i-th seed, as Cetinsoy, Mazari & Rhouma)")
+    p.add_argument("--init-scale", type=number(0, low_open=True), default=None,
+                   help="standard deviation s of --init normal")
     p.add_argument("--tau", type=number(0), default=0.1,
                    help="weights differing by more than tau are counted")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
@@ -244,6 +264,22 @@ def _write_figures(study, directory):
         plt.close(fig)
 
 
+def _report_convergence(caught, args):
+    """One line for the runs that hit their budget (instead of a warning per run
+    inside the progress bar); other warnings are shown as usual."""
+    stopped = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            stopped += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if stopped:
+        unit = "iterations" if args.solver == "lbfgs" else "epochs"
+        print(f"\n{stopped} run(s) stopped at the budget of {args.epochs} {unit} before "
+              "meeting scikit-learn's convergence criterion (ConvergenceWarning): "
+              f"their end points need not be minima; raise --epochs.")
+
+
 def main(args):
     """Run `mlpx agreement` with parsed arguments; return the exit status."""
     from mlpx.landscape._results import atomic_directory
@@ -253,6 +289,7 @@ def main(args):
     prog = "mlpx agreement"
     hidden, setups = args.hidden, args.setups
     try:
+        init = _init(args)
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
         n_out = 1 if y_tr.dtype.kind == "f" else np.unique(y_tr).size  # regression: 1
         check_memory(network_bytes([X_tr.shape[1], *hidden, n_out],
@@ -261,15 +298,19 @@ def main(args):
         out = Path(args.out)
         # Entered before training, so an unwritable --out fails at once.
         with atomic_directory(out, overwrite=True) as tmp:
-            print(f"{desc}; hidden={hidden}, {args.solver}, {args.epochs} epochs, "
-                  f"batch {args.batch_size}, {args.seeds} seeds", flush=True)
-            study = agreement_study(
-                X_tr, y_tr, X_test=X_te, y_test=y_te, seeds=range(args.seeds),
-                hidden_layer_sizes=hidden, epochs=args.epochs, solver=args.solver,
-                alpha=args.alpha, setups=setups, batch_size=min(args.batch_size, len(X_tr)),
-                learning_rate_init=args.learning_rate, tau=args.tau,
-                n_jobs=args.n_jobs, verbose=True,
-            )
+            budget = (f"at most {args.epochs} iterations" if args.solver == "lbfgs"
+                      else f"{args.epochs} epochs, batch {args.batch_size}")
+            print(f"{desc}; hidden={hidden}, {args.solver}, {budget}, {args.seeds} seeds, "
+                  f"init {args.init}", flush=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                study = agreement_study(
+                    X_tr, y_tr, X_test=X_te, y_test=y_te, seeds=range(args.seeds),
+                    hidden_layer_sizes=hidden, epochs=args.epochs, solver=args.solver,
+                    alpha=args.alpha, setups=setups, batch_size=min(args.batch_size, len(X_tr)),
+                    learning_rate_init=args.learning_rate, tau=args.tau, **init,
+                    n_jobs=args.n_jobs, verbose=True,
+                )
             study.write_files(tmp)
             summary = study.summary()
             summary.to_csv(tmp / "summary.csv")
@@ -283,6 +324,7 @@ def main(args):
         return 1
     print()
     print(format_summary(summary, study.meta["scores"]))
+    _report_convergence(caught, args)
     print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
           "agreement = share of samples two seeds label alike, mean over pairs.")
     print(f"Wrote {out}/: {', '.join(written)}")

@@ -205,3 +205,29 @@ def test_a_dataset_file_of_non_real_features_is_refused_in_one_line(X, tmp_path,
     assert run([*SMALL, "--dataset", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "must be real numbers" in err and len(err.strip().splitlines()) == 1
+
+
+def test_init_paper_gives_the_ith_seed_weights_of_scale_i_plus_2(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert run([*SMALL, "--seeds", "3", "--init", "paper", "--setups", "bce_sigmoid",
+                "--out", str(out)]) == 0
+    study = SeedStudy.load(out)
+    assert study.meta["init"] == {"scheme": "normal", "scales": [2.0, 3.0, 4.0]}
+    assert "init paper" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    ["--init", "normal"], ["--init-scale", "2"], ["--init", "paper", "--init-scale", "2"]])
+def test_init_scale_goes_with_init_normal_only(argv, tmp_path, capsys):
+    assert run([*SMALL, *argv, "--out", str(tmp_path / "o")]) == 2
+    assert "--init" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lbfgs_runs_that_hit_their_budget_are_counted_in_one_line(tmp_path, capsys):
+    assert run([*SMALL, "--solver", "lbfgs", "--setups", "bce_sigmoid",
+                "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert "lbfgs, at most 2 iterations" in captured.out and "batch" not in captured.out
+    assert "2 run(s) stopped at the budget of 2 iterations" in captured.out
+    assert "ConvergenceWarning:" not in captured.err
