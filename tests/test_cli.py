@@ -85,6 +85,8 @@ def user_errors(tmp_path):
         "--learning-rate": (["--learning-rate", "0"], "--learning-rate: must be > 0"),
         "--setups": (["--setups", "hinge"], "--setups: unknown setups ['hinge']"),
         "--tau": (["--tau", "-0.5"], "--tau: must be >= 0"),
+        "--init": (["--init", "xavier"], "--init: invalid choice"),
+        "--init-scale": (["--init-scale", "0"], "--init-scale: must be > 0"),
         "--task": (["--task", "clustering"], "--task: invalid choice"),
         "--test-size": (["--test-size", "0"], "--test-size: must be in (0, 1)"),
         "--out": (["--out", inside_file], "error"),

@@ -222,7 +222,7 @@ def _pm(mean, std):
 def format_summary(summary, scores):
     """The summary table as text: mean ± std over seeds, mean over pairs."""
     head = ["setup", "train loss", "test loss", "train score", "test score",
-            "agree train", "agree test"]
+            "agree train", "agree test", "at a critical point"]
     rows = []
     for setup, r in summary.iterrows():
         name = "acc" if scores[setup] == "accuracy" else "R2"
@@ -234,6 +234,8 @@ def format_summary(summary, scores):
             f"{name} {_pm(r.test_score_mean, r.test_score_std)}",
             f"{r.train_agreement_mean:.4f}",
             f"{r.test_agreement_mean:.4f}",
+            f"{int(r.n_converged)} (max |grad| {r.grad_norm_max:.2g})"
+            if "n_converged" in r else "not recorded",
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in [head] + rows]
@@ -326,7 +328,13 @@ def main(args):
     print(format_summary(summary, study.meta["scores"]))
     _report_convergence(caught, args)
     print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
-          "agreement = share of samples two seeds label alike, mean over pairs.")
+          "agreement = share of samples two seeds label alike, mean over pairs; at a "
+          "critical point = seeds whose full-batch gradient norm of the training objective "
+          f"is <= {study.meta['grad_tol']:g} at the end.")
+    if (summary.n_converged < args.seeds).any():
+        print("Runs that did not reach a critical point were compared before convergence: "
+              "their agreement says little about minima (raise --epochs, or try --solver "
+              "lbfgs).")
     print(f"Wrote {out}/: {', '.join(written)}")
     print(f"Wall time: {time.perf_counter() - t0:.1f} s")
     return 0

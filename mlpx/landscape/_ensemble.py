@@ -29,7 +29,7 @@ from sklearn.utils import check_X_y
 from sklearn.utils.multiclass import type_of_target
 
 from mlpx import MLPXClassifier, MLPXRegressor
-from mlpx._engine import fit_from, fit_seeds
+from mlpx._engine import fit_from, fit_seeds, network_of, params_of, targets_of
 from mlpx.landscape._agreement import KINDS, _agree_mask, check_tau, flat_params
 from mlpx.landscape._compiled import compiled_eligible
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
@@ -149,6 +149,15 @@ def _record(est, task, run, train_loss):
         run["params"].append(flat_params(est).copy())
 
 
+def final_gradient_norm(est, X, y):
+    """Euclidean norm of the gradient of `est`'s training objective (mean data
+    loss plus the L2 penalty) over all of (X, y), at its current weights: zero
+    at a critical point, whatever the solver's own stopping rule."""
+    _, grad = network_of(est).loss_gradient(params_of(est), X, targets_of(est, y),
+                                            alpha=est.alpha)
+    return float(np.linalg.norm(grad.astype(np.float64)))
+
+
 def _new_run():
     return {k: [] for k in ("train_loss", "train_score", "test_loss", "test_score",
                             "train_pred", "test_pred", "params")}
@@ -184,6 +193,7 @@ def train_one(task):
         _record(est, task, run, float(est.loss_))
         run["epochs"] = [est.max_iter]
         run["estimator"] = est
+        run["grad_norm"] = final_gradient_norm(est, X, y)
         return run
 
     n_epochs, shuffle, warm_start = est.max_iter, est.shuffle, est.warm_start
@@ -208,6 +218,7 @@ def train_one(task):
     est.n_iter_ = n_epochs  # partial_fit counts its own single epoch
     run["epochs"] = sorted(epochs)
     run["estimator"] = est
+    run["grad_norm"] = final_gradient_norm(est, X, y)
     return run
 
 
@@ -221,9 +232,10 @@ def run_compiled(tasks, units):
         tasks[0].X, tasks[0].y, epochs,
         lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
     )
-    for run, est in zip(runs, ests):
+    for run, est, task in zip(runs, ests, tasks):
         run["epochs"] = epochs
         run["estimator"] = est
+        run["grad_norm"] = final_gradient_norm(est, task.X, task.y)
     return runs
 
 

@@ -37,6 +37,9 @@ FORMAT_VERSION = 1
 MANIFEST = "study.json"
 _PER_RUN_SCALARS = ("train_loss", "test_loss", "train_score", "test_score")
 _PER_RUN_ARRAYS = ("train_pred", "test_pred", "params")
+#: A run whose final full-batch gradient norm is at most this counts as having
+#: reached a critical point (the study says how many did).
+GRAD_TOL = 1e-3
 # pandas < 3 parses floats exactly only when asked; pandas 3 always does (and
 # deprecates the option).
 _EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
@@ -222,6 +225,8 @@ class SeedStudy:
             for key in _PER_RUN_ARRAYS:
                 if runs[0][key]:
                     arr[key] = np.stack([np.stack(r[key]) for r in runs])
+            if "grad_norm" in runs[0]:
+                arr["grad_norm"] = np.array([r["grad_norm"] for r in runs], dtype=float)
             arrays[setup] = arr
         meta = _jsonable(dict(
             format=FORMAT,
@@ -235,6 +240,7 @@ class SeedStudy:
             record=list(record),
             tau=tau,
             regression_tol_abs=regression_tol,
+            grad_tol=GRAD_TOL,
             estimators={
                 s: {"class": type(e[0]).__name__, "params": e[0].get_params()}
                 for s, e in estimators.items()
@@ -254,7 +260,11 @@ class SeedStudy:
         summary : pandas.DataFrame
             Indexed by setup: ``{train,test}_{loss,score}_{mean,std}`` (std with
             ddof=1), and the mean over pairs of ``train_agreement``,
-            ``test_agreement`` and ``weight_diff_count``, as recorded.
+            ``test_agreement`` and ``weight_diff_count``, as recorded; the
+            largest final full-batch gradient norm of the training objective
+            over the seeds (``grad_norm_max``) and how many seeds ended at a
+            critical point, gradient norm <= ``meta["grad_tol"]``
+            (``n_converged``).
         """
         rows = []
         for setup in self.setups:
@@ -270,6 +280,10 @@ class SeedStudy:
             for col in ("train_agreement", "test_agreement", "weight_diff_count"):
                 if col in pairs:
                     row[f"{col}_mean"] = pairs[col].mean()
+            grad = self.arrays[setup].get("grad_norm")
+            if grad is not None:
+                row["grad_norm_max"] = float(grad.max())
+                row["n_converged"] = int(np.count_nonzero(grad <= self.meta["grad_tol"]))
             rows.append(row)
         return pd.DataFrame(rows).set_index("setup")
 

@@ -228,6 +228,22 @@ def test_lbfgs_runs_that_hit_their_budget_are_counted_in_one_line(tmp_path, caps
     assert run([*SMALL, "--solver", "lbfgs", "--setups", "bce_sigmoid",
                 "--out", str(tmp_path / "o")]) == 0
     captured = capsys.readouterr()
-    assert "lbfgs, at most 2 iterations" in captured.out and "batch" not in captured.out
+    first = captured.out.splitlines()[0]
+    assert "lbfgs, at most 2 iterations" in first and "batch" not in first
     assert "2 run(s) stopped at the budget of 2 iterations" in captured.out
     assert "ConvergenceWarning:" not in captured.err
+
+
+def test_the_study_says_how_many_runs_reached_a_critical_point(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert run([*SMALL, "--setups", "bce_sigmoid", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    study = SeedStudy.load(out)
+    grad = study.arrays["bce_sigmoid"]["grad_norm"]
+    assert grad.shape == (2,) and (grad > 0).all()
+    summary = study.summary()
+    assert summary.loc["bce_sigmoid", "n_converged"] == (grad <= study.meta["grad_tol"]).sum()
+    assert summary.loc["bce_sigmoid", "grad_norm_max"] == grad.max()
+    # 2 epochs of adam are far from a critical point, and the study says so
+    assert summary.loc["bce_sigmoid", "n_converged"] == 0
+    assert "compared before convergence" in text

@@ -299,3 +299,26 @@ def test_a_dask_cluster_trains_blocks_of_seeds_compiled(digits, monkeypatch):
     pd.testing.assert_frame_equal(on_dask.pairs, reference.pairs, check_exact=True)
     for key, value in reference.arrays["MLPXClassifier"].items():
         np.testing.assert_array_equal(value, on_dask.arrays["MLPXClassifier"][key])
+
+
+def test_the_final_gradient_norm_is_that_of_the_training_objective():
+    # checked against central finite differences of the estimator's own loss
+    from mlpx._engine import network_of, params_of, targets_of
+    from mlpx.landscape._ensemble import final_gradient_norm
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:120] / 16, y[:120]
+    est = MLPXClassifier(hidden_layer_sizes=(4,), alpha=0.3, max_iter=3,
+                         random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    net, theta, Y = network_of(est), params_of(est).copy(), targets_of(est, y)
+    h, grad = 1e-6, np.empty_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        lp = net.loss_gradient(theta + e, X, Y, alpha=est.alpha)[0]
+        lm = net.loss_gradient(theta - e, X, Y, alpha=est.alpha)[0]
+        grad[i] = (lp - lm) / (2 * h)
+    assert final_gradient_norm(est, X, y) == pytest.approx(np.linalg.norm(grad), rel=1e-6)
