@@ -219,8 +219,9 @@ def _pm(mean, std):
     return f"{mean:.4f} ± {std:.4f}"
 
 
-def format_summary(summary, scores):
-    """The summary table as text: mean ± std over seeds, mean over pairs."""
+def format_summary(summary, scores, baseline=None):
+    """The summary table as text: mean ± std over seeds, mean over pairs; then,
+    if given, the constant predictor's row under each setup."""
     head = ["setup", "train loss", "test loss", "train score", "test score",
             "agree train", "agree test", "at a critical point"]
     rows = []
@@ -237,6 +238,14 @@ def format_summary(summary, scores):
             f"{int(r.n_converged)} (max |grad| {r.grad_norm_max:.2g})"
             if "n_converged" in r else "not recorded",
         ])
+        if baseline is not None and setup in baseline.index:
+            b = baseline.loc[setup]
+            rows.append([
+                "  constant", f"{b.train_loss:.4f}",
+                f"{b.test_loss:.4f}" if "test_loss" in b else "",
+                f"{name} {b.train_score:.4f}",
+                f"{name} {b.test_score:.4f}" if "test_score" in b else "", "", "", "",
+            ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in [head] + rows]
     return "\n".join(lines)
@@ -284,6 +293,7 @@ def _report_convergence(caught, args):
 
 def main(args):
     """Run `mlpx agreement` with parsed arguments; return the exit status."""
+    from mlpx.landscape._baseline import constant_baseline
     from mlpx.landscape._results import atomic_directory
     from mlpx.landscape._study import agreement_study
 
@@ -316,6 +326,8 @@ def main(args):
             study.write_files(tmp)
             summary = study.summary()
             summary.to_csv(tmp / "summary.csv")
+            baseline = constant_baseline(study.setups, y_tr, y_te)
+            baseline.to_csv(tmp / "baseline.csv")
             _write_figures(study, tmp)
             written = sorted(p.name for p in tmp.iterdir())
     except UsageError as exc:
@@ -325,12 +337,17 @@ def main(args):
         print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     print()
-    print(format_summary(summary, study.meta["scores"]))
+    print(format_summary(summary, study.meta["scores"], baseline))
     _report_convergence(caught, args)
+    agreement = ("share of samples two seeds label alike"
+                 if "classification" in study.meta["kinds"].values() else
+                 "share of samples on which two seeds' predictions differ by at most "
+                 "the study's tolerance")
     print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
-          "agreement = share of samples two seeds label alike, mean over pairs; at a "
+          f"agreement = {agreement}, mean over pairs; at a "
           "critical point = seeds whose full-batch gradient norm of the training objective "
-          f"is <= {study.meta['grad_tol']:g} at the end.")
+          f"is <= {study.meta['grad_tol']:g} at the end; constant = the best constant "
+          "predictor (training class frequencies or mean), the floor to beat.")
     if (summary.n_converged < args.seeds).any():
         print("Runs that did not reach a critical point were compared before convergence: "
               "their agreement says little about minima (raise --epochs, or try --solver "

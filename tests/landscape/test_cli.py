@@ -247,3 +247,18 @@ def test_the_study_says_how_many_runs_reached_a_critical_point(tmp_path, capsys)
     # 2 epochs of adam are far from a critical point, and the study says so
     assert summary.loc["bce_sigmoid", "n_converged"] == 0
     assert "compared before convergence" in text
+
+
+def test_each_setup_is_shown_beside_the_best_constant_predictor(tmp_path, capsys):
+    from mlpx.landscape._baseline import constant_baseline
+    from mlpx.landscape._cli import load_dataset
+
+    out = tmp_path / "o"
+    assert run([*SMALL, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    _, _, y_tr, y_te, _ = load_dataset("digits", 0.25)
+    expected = constant_baseline(SeedStudy.load(out).setups, y_tr, y_te)
+    saved = pd.read_csv(out / "baseline.csv", index_col="setup")
+    pd.testing.assert_frame_equal(saved, expected, check_exact=False, rtol=1e-12)
+    assert text.count("  constant ") == 3
+    assert f"{expected.loc['mse_no_softmax', 'train_loss']:.4f}" in text
