@@ -98,7 +98,7 @@ def engine_input(X, dtype):
     """
     values = X.data if sp.issparse(X) else X
     if dtype == np.float32 and values.dtype != np.float32 and values.size:
-        if _abs_max(values) > np.finfo(np.float32).max:
+        if _abs_max(values) > float(np.finfo(np.float32).max):
             raise ValueError(
                 "X has values beyond the float32 range (about 3.4e38) but the model "
                 "computes in float32: scale the data, or fit on float64 data."

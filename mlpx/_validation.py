@@ -36,7 +36,9 @@ def finite_abs_max(X, estimator):
 def warn_if_badly_scaled(x_max, dtype):
     """float32 has 7 digits: warn when inputs (max |X| = x_max) are large enough
     to cost accuracy."""
-    if dtype == np.float32 and x_max > _FLOAT32_SCALE_WARNING:
+    # beyond float32's range the engine refuses X with a ValueError: no warning first
+    if dtype == np.float32 and _FLOAT32_SCALE_WARNING < x_max <= float(
+            np.finfo(np.float32).max):
         warnings.warn(
             f"Training in float32 on inputs as large as {x_max:.3g}: "
             "float32 keeps about 7 significant digits, so gradients lose accuracy and "
