@@ -37,7 +37,8 @@ class AuerData(NamedTuple):
     X : ndarray of shape (n, d)
     y : ndarray of shape (n,)
     n_minima : int
-        The number of local minima of the single neuron's loss, ⌊n/d⌋^d.
+        The number of local minima of the single neuron's loss: m^d, where m
+        (at most ⌊n/d⌋) is the number of minima along one axis, counted.
     centers : ndarray of shape (⌊n/d⌋,)
         Where each example on an axis has its own minimum (logit(y)/x): the
         minima of the whole loss lie near the points of centers^d (slightly
@@ -78,14 +79,18 @@ class MinimaCount(NamedTuple):
 
 
 def auer_dataset(n: int, d: int, *, ratio: float = 10.0, target: float = 0.75) -> AuerData:
-    """Examples on which one sigmoid neuron has ⌊n/d⌋^d local minima.
+    """Examples on which one sigmoid neuron has up to ⌊n/d⌋^d local minima.
 
     k = ⌊n/d⌋ examples lie on each coordinate axis, x = (logit(target) /
     ratio^j) e_i for j = 0..k-1, all with label `target`: along each axis the
-    single-example minima sit at w_i = 1, ratio, ratio^2, ...; ``ratio=10`` is
-    far enough for every minimum to survive the others' tails (checked for k
-    up to 5). The n - kd leftover examples are x = 0, y = 1/2, whose loss is
-    0 whatever w.
+    single-example minima sit at w_i = 1, ratio, ratio^2, ...; a minimum
+    survives the other examples' tails only if they are far enough apart
+    (``ratio=10`` with ``target=0.75`` keeps all k; ``ratio=3`` or
+    ``target=0.95`` merge them into one). The loss is a sum of the same
+    one-dimensional loss over the d axes, so its minima are the combinations
+    of the m minima of that one-dimensional loss: ``n_minima`` = m^d, with m
+    counted on a fine scan of its derivative. The n - kd leftover examples
+    are x = 0, y = 1/2, whose loss is 0 whatever w.
 
     Parameters
     ----------
@@ -96,14 +101,15 @@ def auer_dataset(n: int, d: int, *, ratio: float = 10.0, target: float = 0.75) -
     ratio : float, default=10.0
         Spacing of the minima along an axis (> 1).
     target : float, default=0.75
-        The label, in (1/2, 1): the loss of one example then has equal tails
-        ((target - 1/2)^2 as w -> 0, (1 - target)^2 as w -> infinity) on each
-        side of its minimum.
+        The label, in (1/2, 1). One example's loss tends to
+        (target - 1/2)^2 as w -> 0 and to (1 - target)^2 as w -> infinity:
+        equal tails only at 0.75; the higher the target, the deeper the left
+        tail and the more easily neighbouring minima merge.
 
     Returns
     -------
     data : AuerData
-        ``X``, ``y``, ``n_minima`` = ⌊n/d⌋^d and ``centers``.
+        ``X``, ``y``, ``n_minima`` (counted, see above) and ``centers``.
     """
     if not (isinstance(d, numbers.Integral) and d >= 1):
         raise ValueError(f"d must be an integer >= 1, got {d!r}.")
@@ -120,7 +126,27 @@ def auer_dataset(n: int, d: int, *, ratio: float = 10.0, target: float = 0.75) -
     for i in range(d):
         X[i * k:(i + 1) * k, i] = logit(target) / centers
         y[i * k:(i + 1) * k] = target
-    return AuerData(X, y, k**d, centers)
+    return AuerData(X, y, _axis_minima(logit(target) / centers, target) ** d, centers)
+
+
+def _axis_minima(x, target):
+    """Local minima of w -> sum_j (target - σ(x_j w))^2 on the real line.
+
+    For w <= 0 every σ(x_j w) <= 1/2 < target, so the loss decreases there:
+    the minima are at w > 0, each near some logit(target) / x_j. They are the
+    sign changes, from - to +, of the derivative on a log-spaced scan that
+    reaches three decades beyond the outermost centres (where the derivative
+    is exactly 0 the sigmoids are saturated: flat, no minimum).
+    """
+    centers = logit(target) / x
+    w = np.geomspace(centers.min() * 1e-3, centers.max() * 1e3, 200_000)
+    slope = np.empty_like(w)
+    step = max(1, 2**22 // x.size)  # bounds the temporary (w, x) block
+    for i in range(0, w.size, step):
+        s = expit(np.outer(w[i:i + step], x))
+        slope[i:i + step] = ((s - target) * s * (1 - s) * x).sum(axis=1)
+    sign = np.sign(slope[slope != 0])
+    return int(np.count_nonzero((sign[:-1] < 0) & (sign[1:] > 0)))
 
 
 def neuron_loss(w, X, y):

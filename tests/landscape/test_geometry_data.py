@@ -89,3 +89,36 @@ def test_bad_arguments_are_refused():
         random_labels([0, 1], 0.5, mode="swap")
     with pytest.raises(ValueError, match="shape"):
         count_distinct_minima(np.ones((3, 2)), np.ones(3), n_starts=2, init=np.ones((3, 2)))
+
+
+def _grid_minima_2d(data, lo=1e-3, hi=1e5, n=700):
+    """Strict local minima of the neuron's loss on a log-spaced 2-D grid of w > 0."""
+    from scipy.special import expit
+
+    w = np.geomspace(lo, hi, n)
+    x0, x1 = data.X[:, 0], data.X[:, 1]
+    # the loss is a sum over the two axes: L(w0, w1) = l0(w0) + l1(w1)
+    l0 = ((data.y - expit(np.outer(w, x0))) ** 2).sum(axis=1)
+    l1 = ((data.y - expit(np.outer(w, x1))) ** 2).sum(axis=1)
+    L = l0[:, None] + l1[None, :]
+    core = L[1:-1, 1:-1]
+    is_min = np.ones_like(core, dtype=bool)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                is_min &= core < L[1 + di:n - 1 + di, 1 + dj:n - 1 + dj]
+    return int(is_min.sum())
+
+
+@pytest.mark.parametrize("ratio, target", [
+    (10.0, 0.75), (3.0, 0.75), (10.0, 0.95), (5.0, 0.75), (10.0, 0.9), (30.0, 0.9)])
+def test_n_minima_is_what_a_grid_scan_of_the_loss_finds(ratio, target):
+    data = auer_dataset(8, 2, ratio=ratio, target=target)
+    assert data.n_minima == _grid_minima_2d(data)
+
+
+def test_close_examples_merge_their_minima():
+    # the issue's cases: 16 claimed, 1 found
+    assert auer_dataset(8, 2, ratio=3.0).n_minima == 1
+    assert auer_dataset(8, 2, target=0.95).n_minima == 1
+    assert auer_dataset(8, 2).n_minima == 16
