@@ -7,9 +7,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier, MLPXRegressor
-from mlpx._engine import n_params
+from mlpx._engine import n_params, params_of, with_params
 from mlpx.landscape._alignment import (
     align,
+    canonical_scaling,
     match_units,
     permutation_index,
     permute_hidden_units,
@@ -83,7 +84,7 @@ def test_permutation_leaves_original_and_permutes_optimizer_state(clf):
 def test_alignment_recovers_the_permutation_exactly(clf):
     perms = _random_perms(clf, 4)
     twin = permute_hidden_units(clf, perms)
-    aligned, found = align(clf, twin)
+    aligned, found, _, _ = align(clf, twin)
     # twin's unit j is clf's unit perms[j]; matching undoes it
     for p, q in zip(perms, found):
         np.testing.assert_array_equal(q, np.argsort(p))
@@ -130,3 +131,78 @@ def test_bad_permutations_and_architectures_are_refused(clf, data):
         align(clf, other)
     with pytest.raises(ValueError, match="not fitted"):
         weight_distance(clf, MLPXClassifier())
+
+
+def _transformed_twin(est, seed, *, flip=False, rescale=False):
+    """A copy of est with permuted hidden units, negated (flip) or positively
+    rescaled (rescale) ones: the same function."""
+    from mlpx.landscape._alignment import sign_vector
+
+    rng = np.random.default_rng(seed)
+    sizes = est._layer_units
+    perms = _random_perms(est, seed)
+    twin = permute_hidden_units(est, perms)
+    theta = params_of(twin).astype(np.float64)
+    if flip:
+        signs = [rng.choice([-1, 1], size=n) for n in sizes[1:-1]]
+        theta = theta * sign_vector(sizes, signs)
+    if rescale:
+        from mlpx._engine import unpack
+
+        coefs, intercepts = unpack(theta, sizes)  # views of theta
+        for h in range(len(sizes) - 2):
+            c = rng.uniform(0.2, 5.0, size=sizes[h + 1])
+            coefs[h] *= c
+            intercepts[h] *= c
+            coefs[h + 1] /= c[:, None]
+    return with_params(twin, theta)
+
+
+@pytest.mark.parametrize("hidden", [(7,), (6, 5), (5, 4, 6)])
+@pytest.mark.parametrize("activation", ["tanh", "identity"])
+def test_alignment_recovers_permutations_with_sign_flips_exactly(hidden, activation, data):
+    X, y = data
+    est = _fit(MLPXClassifier(hidden_layer_sizes=hidden, activation=activation,
+                              max_iter=20, random_state=0), X, y)
+    twin = _transformed_twin(est, 3, flip=True)
+    np.testing.assert_allclose(twin.predict_proba(X), est.predict_proba(X), rtol=1e-12)
+    assert weight_distance(est, twin).l2 > 1.0
+    # permutations alone cannot undo the flips
+    only_perm = align(est, twin, symmetries="permutation").estimator
+    assert np.linalg.norm(params_of(only_perm) - params_of(est)) > 1.0
+    found = align(est, twin)
+    assert any((s < 0).any() for s in found.signs) and not found.rescaled
+    np.testing.assert_allclose(params_of(found.estimator), params_of(est), atol=1e-12)
+    np.testing.assert_allclose(found.estimator.predict_proba(X), twin.predict_proba(X),
+                               rtol=1e-12)
+    assert weight_distance(est, twin, aligned=True).l2 < 1e-12
+
+
+@pytest.mark.parametrize("hidden", [(7,), (6, 5), (5, 4, 6)])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_alignment_recovers_permutations_with_positive_rescalings_exactly(hidden, activation,
+                                                                          data):
+    X, y = data
+    est = _fit(MLPXClassifier(hidden_layer_sizes=hidden, activation=activation,
+                              max_iter=20, random_state=0), X, y)
+    twin = _transformed_twin(est, 4, rescale=True)
+    np.testing.assert_allclose(twin.predict_proba(X), est.predict_proba(X), rtol=1e-10)
+    found = align(est, twin)
+    assert found.rescaled and all((s > 0).all() for s in found.signs)
+    sizes = est._layer_units
+    np.testing.assert_allclose(params_of(found.estimator),
+                               canonical_scaling(params_of(est), sizes), atol=1e-10)
+    np.testing.assert_allclose(found.estimator.predict_proba(X), est.predict_proba(X),
+                               rtol=1e-10)
+    assert weight_distance(est, twin, aligned=True).l2 < 1e-10
+    assert weight_distance(est, twin).l2 > 1.0
+
+
+def test_logistic_units_are_matched_by_permutation_only(data):
+    X, y = data
+    est = _fit(MLPXClassifier(hidden_layer_sizes=(6,), activation="logistic",
+                              max_iter=20, random_state=0), X, y)
+    found = align(est, permute_hidden_units(est, _random_perms(est, 1)))
+    assert not found.rescaled and all((s > 0).all() for s in found.signs)
+    with pytest.raises(ValueError, match="symmetries must be"):
+        align(est, est, symmetries="signs")
