@@ -297,6 +297,23 @@ _ODD = ("tanh", "identity")
 _HOMOGENEOUS = ("relu", "leaky_relu")
 
 
+def aligned_vectors(theta_a, theta_b, sizes, activation, *, max_sweeps=100):
+    """(a, b) as flat vectors in which they are compared modulo every symmetry
+    of `activation`: b's units matched to a's (permutations; sign flips for
+    tanh and identity), both in canonical scaling for relu and leaky_relu.
+    The vector form of :func:`align`, without copying estimators."""
+    sizes = tuple(int(s) for s in sizes)
+    a = np.asarray(theta_a, dtype=np.float64)
+    b = np.asarray(theta_b, dtype=np.float64)
+    if activation in _HOMOGENEOUS:
+        a, b = canonical_scaling(a, sizes), canonical_scaling(b, sizes)
+    if activation in _ODD:
+        perms, signs = match_units(a, b, sizes, max_sweeps=max_sweeps, signs=True)
+        return a, b[permutation_index(sizes, perms)] * sign_vector(sizes, signs)
+    perms = match_units(a, b, sizes, max_sweeps=max_sweeps)
+    return a, b[permutation_index(sizes, perms)]
+
+
 def _symmetries(est_a, est_b, symmetries):
     if symmetries not in ("auto", "permutation"):
         raise ValueError(

@@ -338,6 +338,19 @@ def main(args):
         return 1
     print()
     print(format_summary(summary, study.meta["scores"], baseline))
+    if "aligned_weight_distance_mean" in summary:
+        first = study.estimators[study.setups[0]][0]  # every setup: same architecture
+        total = sum(W.size for W in first.coefs_) + sum(b.size for b in first.intercepts_)
+        scaled = (" and both put in canonical scaling, so their L2 is on another scale than "
+                  "the raw one" if first.activation in ("relu", "leaky_relu") else "")
+        print(f"\nWeights of the final networks, mean over pairs (of {total} parameters, "
+              f"differing by > tau={args.tau:g}; aligned = matched modulo the "
+              f"{first.activation} network's symmetries{scaled}):")
+        for setup, r in summary.iterrows():
+            print(f"  {setup}: raw L2 {r.weight_distance_mean:.3g}, "
+                  f"{r.weight_diff_count_mean:.0f} differ; aligned L2 "
+                  f"{r.aligned_weight_distance_mean:.3g}, "
+                  f"{r.aligned_weight_diff_count_mean:.0f} differ")
     _report_convergence(caught, args)
     agreement = ("share of samples two seeds label alike"
                  if "classification" in study.meta["kinds"].values() else

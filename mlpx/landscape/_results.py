@@ -227,6 +227,7 @@ class SeedStudy:
                     arr[key] = np.stack([np.stack(r[key]) for r in runs])
             if "grad_norm" in runs[0]:
                 arr["grad_norm"] = np.array([r["grad_norm"] for r in runs], dtype=float)
+            arr.update(_aligned_distances(estimators[setup], tau))
             arrays[setup] = arr
         meta = _jsonable(dict(
             format=FORMAT,
@@ -260,7 +261,10 @@ class SeedStudy:
         summary : pandas.DataFrame
             Indexed by setup: ``{train,test}_{loss,score}_{mean,std}`` (std with
             ddof=1), and the mean over pairs of ``train_agreement``,
-            ``test_agreement`` and ``weight_diff_count``, as recorded; the
+            ``test_agreement``, ``weight_diff_count`` and ``weight_distance``
+            (raw) and of ``aligned_weight_diff_count`` and
+            ``aligned_weight_distance`` (final networks matched modulo the
+            activation's symmetries, see :func:`align`), as recorded; the
             largest final full-batch gradient norm of the training objective
             over the seeds (``grad_norm_max``) and how many seeds ended at a
             critical point, gradient norm <= ``meta["grad_tol"]``
@@ -277,7 +281,9 @@ class SeedStudy:
                 if col in seeds:
                     row[f"{col}_mean"] = seeds[col].mean()
                     row[f"{col}_std"] = seeds[col].std()
-            for col in ("train_agreement", "test_agreement", "weight_diff_count"):
+            for col in ("train_agreement", "test_agreement", "weight_diff_count",
+                        "weight_distance", "aligned_weight_diff_count",
+                        "aligned_weight_distance"):
                 if col in pairs:
                     row[f"{col}_mean"] = pairs[col].mean()
             grad = self.arrays[setup].get("grad_norm")
@@ -433,6 +439,24 @@ def _per_seed_table(arrays, meta):
     return pd.concat(frames, ignore_index=True)
 
 
+def _aligned_distances(estimators, tau):
+    """Per pair of final networks (i < j): L2 distance and count of weights
+    differing by more than tau once matched modulo the activation's symmetries."""
+    from mlpx._engine import network_of, params_of
+    from mlpx.landscape._alignment import aligned_vectors
+
+    sizes = network_of(estimators[0]).layer_units
+    activation = estimators[0].activation
+    thetas = [params_of(e) for e in estimators]
+    dist, count = [], []
+    for i, j in combinations(range(len(thetas)), 2):
+        a, b = aligned_vectors(thetas[i], thetas[j], sizes, activation)
+        dist.append(float(np.linalg.norm(a - b)))
+        count.append(int(np.count_nonzero(np.abs(a - b) > tau)))
+    return {"aligned_weight_distance": np.array(dist),
+            "aligned_weight_diff_count": np.array(count, dtype=np.int64)}
+
+
 def _pairs_table(arrays, meta):
     seeds = meta["seeds"]
     frames = []
@@ -440,7 +464,8 @@ def _pairs_table(arrays, meta):
         kind, tau = meta["kinds"][setup], meta["tau"]
         tol = meta["regression_tol_abs"][setup]
         rows = []
-        for i, j in combinations(range(len(seeds)), 2):
+        last = len(arr["epochs"]) - 1
+        for p, (i, j) in enumerate(combinations(range(len(seeds)), 2)):
             for e, epoch in enumerate(arr["epochs"]):
                 row = {"setup": setup, "seed_a": seeds[i], "seed_b": seeds[j],
                        "epoch": int(epoch)}
@@ -458,6 +483,10 @@ def _pairs_table(arrays, meta):
                     diff = arr["params"][i, e].astype(float) - arr["params"][j, e]
                     row["weight_diff_count"] = int(np.count_nonzero(np.abs(diff) > tau))
                     row["weight_distance"] = float(np.linalg.norm(diff))
+                if e == last and "aligned_weight_distance" in arr:  # final networks only
+                    row["aligned_weight_distance"] = float(arr["aligned_weight_distance"][p])
+                    row["aligned_weight_diff_count"] = int(
+                        arr["aligned_weight_diff_count"][p])
                 rows.append(row)
         frames.append(pd.DataFrame(rows))
     return pd.concat(frames, ignore_index=True)

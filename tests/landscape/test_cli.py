@@ -262,3 +262,12 @@ def test_each_setup_is_shown_beside_the_best_constant_predictor(tmp_path, capsys
     pd.testing.assert_frame_equal(saved, expected, check_exact=False, rtol=1e-12)
     assert text.count("  constant ") == 3
     assert f"{expected.loc['mse_no_softmax', 'train_loss']:.4f}" in text
+
+
+def test_raw_and_aligned_weight_differences_are_printed(tmp_path, capsys):
+    assert run([*SMALL, "--setups", "bce_sigmoid", "--out", str(tmp_path / "o")]) == 0
+    text = capsys.readouterr().out
+    summary = SeedStudy.load(tmp_path / "o").summary().loc["bce_sigmoid"]
+    line = next(x for x in text.splitlines() if x.startswith("  bce_sigmoid: raw L2"))
+    assert f"aligned L2 {summary.aligned_weight_distance_mean:.3g}" in line
+    assert "canonical scaling" in text  # the default activation is relu

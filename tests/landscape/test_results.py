@@ -177,3 +177,25 @@ def test_load_rejects_a_directory_without_a_study(tmp_path):
     (tmp_path / "study.json").write_text('{"meta": {"format": "other"}}')
     with pytest.raises(ValueError, match="not an mlpx seed study"):
         SeedStudy.load(tmp_path)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_pairs_report_raw_and_aligned_weight_distances_of_the_final_networks(activation):
+    from mlpx.landscape import weight_distance
+
+    X, y = load_digits(return_X_y=True)
+    s = agreement_study(X[:200] / 16, y[:200], seeds=[0, 1, 2], hidden_layer_sizes=(8, 6),
+                        epochs=3, activation=activation, setups=["logloss_softmax"])
+    last = s.pairs[s.pairs.epoch == s.pairs.epoch.max()]
+    assert len(last) == 3 and last.aligned_weight_distance.notna().all()
+    assert s.pairs[s.pairs.epoch < s.pairs.epoch.max()].aligned_weight_distance.isna().all()
+    ests = s.estimators["logloss_softmax"]
+    for (i, j), (_, row) in zip([(0, 1), (0, 2), (1, 2)], last.iterrows()):
+        d = weight_distance(ests[i], ests[j], aligned=True, tau=s.meta["tau"])
+        assert row.aligned_weight_distance == pytest.approx(d.l2, rel=1e-9)
+        assert row.aligned_weight_diff_count == d.diff_count
+        if activation == "tanh":  # same space as the raw distance: matching never hurts
+            assert row.aligned_weight_distance <= row.weight_distance + 1e-12
+    summary = s.summary().loc["logloss_softmax"]
+    assert summary.aligned_weight_distance_mean == pytest.approx(
+        last.aligned_weight_distance.mean())
