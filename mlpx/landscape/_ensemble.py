@@ -130,11 +130,18 @@ def recorded_epochs(n_epochs, record_every):
     return epochs
 
 
-def _record(est, task, run, train_loss):
+def _record(est, task, run, running_loss=None):
+    """Record est at the end of an epoch. Train and test losses are the same
+    quantity, the data loss of the current weights (the optimizer's running
+    mean over the epoch's mini-batches, `running_loss`, is not used); the L2
+    penalty is recorded apart."""
     train_pred = np.asarray(task.predict(est, task.X))
     test_pred = None if task.X_test is None else np.asarray(task.predict(est, task.X_test))
     if "loss" in task.record:
-        run["train_loss"].append(train_loss)
+        run["train_loss"].append(data_loss(est, task.X, task.y))
+        run["penalty"].append(
+            0.5 * est.alpha * sum(float((W.astype(np.float64) ** 2).sum()) for W in est.coefs_)
+            / task.X.shape[0])
         run["train_score"].append(_score(task.kind, task.y_score, train_pred))
         if test_pred is not None:
             run["test_loss"].append(
@@ -159,7 +166,7 @@ def final_gradient_norm(est, X, y):
 
 
 def _new_run():
-    return {k: [] for k in ("train_loss", "train_score", "test_loss", "test_score",
+    return {k: [] for k in ("train_loss", "penalty", "train_score", "test_loss", "test_score",
                             "train_pred", "test_pred", "params")}
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 FORMAT = "mlpx-seed-study"
 FORMAT_VERSION = 1
 MANIFEST = "study.json"
-_PER_RUN_SCALARS = ("train_loss", "test_loss", "train_score", "test_score")
+_PER_RUN_SCALARS = ("train_loss", "test_loss", "penalty", "train_score", "test_score")
 _PER_RUN_ARRAYS = ("train_pred", "test_pred", "params")
 #: A run whose final full-batch gradient norm is at most this counts as having
 #: reached a critical point (the study says how many did).
@@ -134,12 +134,15 @@ class SeedStudy:
         The K fitted estimators of each setup, in seed order.
     arrays : dict of str to dict of str to ndarray
         Per setup: ``epochs`` (n_epochs,), the recorded ``train_loss``,
-        ``test_loss``, ``train_score``, ``test_score`` (K, n_epochs),
+        ``test_loss`` (both the data loss of the weights at the end of the
+        epoch, without penalty), ``penalty`` (the L2 term alpha/(2n)||W||^2),
+        ``train_score``, ``test_score`` (K, n_epochs), ``grad_norm`` (K,),
+        the aligned distances of the final pairs,
         ``train_pred``, ``test_pred`` (K, n_epochs, n_samples[, n_outputs]) and
         ``params`` (K, n_epochs, n_params), as far as they were recorded.
     per_seed : pandas.DataFrame
         One row per setup x seed x recorded epoch: ``train_loss``,
-        ``test_loss``, ``train_score``, ``test_score`` (accuracy for
+        ``test_loss``, ``penalty``, ``train_score``, ``test_score`` (accuracy for
         classification, R^2 for regression; see ``meta['scores']``).
     pairs : pandas.DataFrame
         One row per setup x pair of seeds (``seed_a < seed_b`` in seed order) x

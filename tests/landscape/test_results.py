@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXRegressor
 from mlpx.landscape import SeedStudy, agreement_over_epochs, agreement_study, train_seeds
+from mlpx.landscape._losses import data_loss
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +50,14 @@ def test_per_seed_table_has_one_row_per_setup_seed_epoch(study):
     df = study.per_seed
     assert len(df) == 3 * 3 * 3
     assert list(df.columns) == ["setup", "seed", "epoch", "train_loss", "test_loss",
-                                "train_score", "test_score"]
+                                "penalty", "train_score", "test_score"]
     assert not df.duplicated(["setup", "seed", "epoch"]).any()
     row = df[(df.setup == "logloss_softmax") & (df.seed == 2) & (df.epoch == 3)].iloc[0]
-    assert row.train_loss == study.estimators["logloss_softmax"][2].loss_curve_[-1]
+    # train and test losses are the same quantity: the data loss at the epoch's end
+    final = study.estimators["logloss_softmax"][2]
+    X, y = load_digits(return_X_y=True)
+    assert row.train_loss == data_loss(final, X[:200] / 16, y[:200])
+    assert row.test_loss == data_loss(final, X[200:300] / 16, y[200:300])
 
 
 def test_pairs_table_matches_the_agreement_functions(study):
