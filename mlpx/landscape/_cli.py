@@ -167,6 +167,12 @@ def _is_regression(y):
     return bool((y != np.round(y)).any() or np.unique(y).size > 20)
 
 
+def output_count(y):
+    """Outputs of a network for target y as load_dataset returns it: 1 for a
+    (float) regression target, else the number of classes."""
+    return 1 if y.dtype.kind == "f" else int(np.unique(y).size)
+
+
 def load_dataset(name, test_size, task="auto"):
     """Train/test split of a bundled dataset or a file, scaled for an MLP.
 
@@ -303,7 +309,7 @@ def main(args):
     try:
         init = _init(args)
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
-        n_out = 1 if y_tr.dtype.kind == "f" else np.unique(y_tr).size  # regression: 1
+        n_out = output_count(y_tr)
         check_memory(network_bytes([X_tr.shape[1], *hidden, n_out],
                                    args.seeds * len(setups or (1, 2, 3))),
                      f"{args.seeds} seeds of a {X_tr.shape[1]}-{hidden}-{n_out} network")

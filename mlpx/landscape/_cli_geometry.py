@@ -28,7 +28,7 @@ from mlpx._cli_tools import (
     one_line,
     positive_ints,
 )
-from mlpx.landscape._cli import UsageError, headless_pyplot, load_dataset
+from mlpx.landscape._cli import UsageError, headless_pyplot, load_dataset, output_count
 
 LINEAR_DATASETS = ("random", "linnerud")
 
@@ -340,7 +340,7 @@ class _Width:
         widths = list(args.widths)
         data = load_dataset(args.dataset, args.test_size, args.task)
         X_tr, y_tr = data[0], data[2]
-        n_out = 1 if y_tr.dtype.kind == "f" else np.unique(y_tr).size  # regression: 1
+        n_out = output_count(y_tr)
         check_memory(sum(network_bytes([X_tr.shape[1], *(w,) * args.depth, n_out], args.seeds)
                          for w in widths),
                      f"{args.seeds} seeds of widths {widths}")
