@@ -111,6 +111,8 @@ cdef struct Job:
     void* xbuf              # gathered rows (used with order)
     double* scratch         # scratch_size(plan) doubles
     double alpha
+    double sw_total         # weight that scales a batch's loss and gradient;
+                            # 0: the batch's own (see loss_gradient's row blocks)
     double lr_init
     Update upd              # the step and Adam's step size are set per batch
     unsigned long long t0   # optimizer steps taken before the first batch

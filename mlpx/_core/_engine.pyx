@@ -867,6 +867,7 @@ cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
     job.grad = grad if grad != NULL else ws + 2 * bs * total + bs * net.sizes[0]
     job.scratch = scratch
     job.alpha = alpha
+    job.sw_total = 0
     job.lr_init = lr_init
     job.upd = upd[0]
     job.net.training = upd.kind != NO_UPDATE
@@ -924,6 +925,8 @@ cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept n
     cdef intp ldx0
     for c in range(n_chunks):
         sws += s[plan.max_chunks + c]
+    if job.sw_total > 0:
+        sws = job.sw_total
     u.step = job.t0 + b + 1
     if u.kind == ADAM:
         u.lr = adam_step_size(job.lr_init, u.beta_1, u.beta_2, u.step)
@@ -957,6 +960,8 @@ cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
     for t in range(plan.n_tasks):
         sq += s[2 * plan.max_chunks + t]
         chk += s[2 * plan.max_chunks + plan.n_tasks + t]
+    if job.sw_total > 0:
+        sws = job.sw_total
     loss = loss / sws + 0.5 * job.alpha * sq / sws
     job.last_loss = loss
     if (chk - chk) != 0 or not isfinite(loss):

@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
+import scipy.sparse
 from mlpx._core._openmp import openmp_enabled
 from mlpx._core._predict import forward
 from mlpx._core._testing import training_plan
 from mlpx._core._train import Trainer
 from mlpx._core._types import Status, StepRule
 
-from mlpx._engine import n_params
+from mlpx._core import _gradient
+from mlpx._engine import engine_input, n_params
 from tests import reference
 from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
 
@@ -106,6 +108,40 @@ def test_large_batches_split_into_chunks_match_reference(sizes):
                                       n_threads=n_threads)
         assert loss == pytest.approx(ref_loss, rel=1e-12)
         np.testing.assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("block", [1, 64, 299, 700])
+def test_a_data_set_cut_into_row_blocks_gives_the_reference_loss_and_gradient(
+        block, sparse, dtype):
+    # A large data set is summed block by block, each block scaled by the
+    # total weight; the first 300 rows weigh nothing, so blocks of 1 and 64
+    # rows include some whose own weight is zero.
+    sizes = (30, 40, 20, 5)
+    X, Y, theta = make_problem("softmax", sizes, n=700, seed=5, dtype=dtype)
+    theta *= 0.3
+    X[X < 0.5] = 0  # sparse enough to make the CSR form differ from dense
+    sw = np.random.default_rng(5).uniform(0, 2, 700).astype(dtype)
+    sw[:300] = 0
+    ref_loss, ref_grad = reference.loss_and_gradient(
+        theta.astype(float), sizes, "tanh", "softmax", X.astype(float), Y.astype(float),
+        0.1, sw.astype(float))
+    net = network(sizes, "tanh", "softmax")
+    X_engine, csr = engine_input(scipy.sparse.csr_matrix(X) if sparse else X, dtype)
+    grads = []
+    for n_threads in (1, 2):
+        grad = np.empty_like(theta)
+        loss = _gradient.loss_gradient(net.core, theta, X_engine, Y, sw, 0.1, grad,
+                                       n_threads, block=block, **csr)
+        rtol = 1e-12 if dtype == np.float64 else 2e-5
+        assert loss == pytest.approx(ref_loss, rel=rtol)
+        np.testing.assert_allclose(grad, ref_grad, rtol=rtol * 10,
+                                   atol=rtol * np.abs(ref_grad).max())
+        grads.append(grad)
+    assert np.array_equal(grads[0], grads[1])
+    with pytest.raises(ValueError, match="block"):
+        _gradient.loss_gradient(net.core, theta, X_engine, Y, sw, 0.1, grad, 1, block=-1,
+                                **csr)
 
 
 def test_gradient_is_bit_identical_for_any_thread_count():
