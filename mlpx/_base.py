@@ -200,7 +200,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
 
     def _mlpx_network(self):
         """The fitted network's engine description (built once, not pickled)."""
-        key = (self._layer_units, self.activation, self.out_activation_)
+        key = (self._layer_units, self.activation, self.out_activation_,
+               "squared_error" if self.loss == "squared_error" else None)
         cached = self.__dict__.get("_network")
         if cached is None or cached[0] != key:
             cached = (key, Network(*key))
@@ -557,7 +558,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         """Score (accuracy or R^2) and mean data loss on the validation set."""
         X_val, Y_val, y_val, sw_val = val
         out = self._forward_pass_fast(X_val, check_input=False)
-        loss = mean_loss(self.out_activation_, Y_val, out, sw_val)
+        loss = mean_loss(self.out_activation_, Y_val, out, sw_val,
+                         loss=self._mlpx_network().loss)
         y_pred = self._predictions_from_output(out)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan, loss

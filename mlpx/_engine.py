@@ -21,7 +21,7 @@ from sklearn.base import is_classifier
 
 from mlpx._core import _gradient, _hessian, _predict, _train
 from mlpx._core._engine import Network as _CoreNetwork
-from mlpx._core._types import Activation, Status, StepRule
+from mlpx._core._types import Activation, Loss, Status, StepRule
 from mlpx._losses import mean_loss
 from mlpx._targets import is_regression_target, n_outputs
 from mlpx._threads import effective_n_threads, single_threaded_blas
@@ -149,24 +149,32 @@ class Network:
         Activation of the hidden layers (``HIDDEN_ACTIVATIONS``).
     out_activation : str
         Activation of the output layer: 'identity', 'logistic', 'softmax' or
-        'exp'; its loss is its canonical one (squared error, log-loss, log-loss,
-        Poisson deviance).
+        'exp'.
+    loss : {None, 'squared_error'}, default=None
+        None: the output activation's canonical loss (squared error, binary
+        log-loss, log-loss, Poisson deviance); 'squared_error': half the
+        squared error averaged over the outputs, on any output activation.
     """
 
-    def __init__(self, layer_units, activation, out_activation):
+    def __init__(self, layer_units, activation, out_activation, loss=None):
+        if loss not in (None, "squared_error"):
+            raise ValueError(f"loss must be None or 'squared_error', got {loss!r}.")
         self.layer_units = tuple(int(u) for u in layer_units)
         self.activation = activation
         self.out_activation = out_activation
+        # the identity's canonical loss is the squared error: one name for it
+        self.loss = None if out_activation == "identity" else loss
         self.core = _CoreNetwork(np.asarray(self.layer_units, dtype=np.intp),
                                  ACTIVATION_CODES[activation],
-                                 ACTIVATION_CODES[out_activation])
+                                 ACTIVATION_CODES[out_activation],
+                                 Loss.SQUARED_ERROR if self.loss else Loss.CANONICAL)
 
     @property
     def n_params(self):
         return self.core.n_params
 
     def __reduce__(self):
-        return Network, (self.layer_units, self.activation, self.out_activation)
+        return Network, (self.layer_units, self.activation, self.out_activation, self.loss)
 
     def unpack(self, params):
         """(coefs, intercepts): views of a flat parameter vector."""
@@ -204,7 +212,8 @@ class Network:
         """(Weighted) mean data loss at params on (X, Y), no penalty (NumPy, from
         the outputs; the engine computes the same loss while training)."""
         P = self.forward(params, X)
-        return mean_loss(self.out_activation, np.asarray(Y, dtype=P.dtype), P, sample_weight)
+        return mean_loss(self.out_activation, np.asarray(Y, dtype=P.dtype), P, sample_weight,
+                         loss=self.loss)
 
     def loss_gradient(self, params, X, Y, sample_weight=None, alpha=0.0, grad=None,
                       n_threads=None, csr=None):

@@ -8,14 +8,17 @@ import numpy as np
 from scipy.special import xlogy
 
 
-def mean_loss(out_activation, Y, P, sample_weight=None):
+def mean_loss(out_activation, Y, P, sample_weight=None, loss=None):
     """(Weighted) mean data loss of outputs P for indicator/targets Y (no penalty).
 
-    identity: half the squared error averaged over outputs; exp: half the
-    Poisson deviance; softmax: log-loss; logistic: binary log-loss summed over
-    the outputs. Probabilities are clipped to [eps, 1 - eps] as in scikit-learn.
+    With loss None, the output activation's own loss: identity: half the
+    squared error averaged over outputs; exp: half the Poisson deviance;
+    softmax: log-loss; logistic: binary log-loss summed over the outputs.
+    Probabilities are clipped to [eps, 1 - eps] as in scikit-learn. With loss
+    'squared_error', half the squared error averaged over outputs, whatever
+    the output activation.
     """
-    if out_activation == "identity":
+    if out_activation == "identity" or loss == "squared_error":
         per_sample = 0.5 * ((Y - P) ** 2).mean(axis=1)
     elif out_activation == "exp":
         per_sample = (xlogy(Y, Y / P) - Y + P).sum(axis=1)

@@ -173,7 +173,8 @@ _ATTRIBUTES_DOC = """
 
 
 class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
-    _extra_parameter_checks = {"class_weight": [pc.class_weight()]}
+    _extra_parameter_checks = {"class_weight": [pc.class_weight()],
+                               "loss": [pc.options("log_loss", "squared_error")]}
 
     __doc__ = (
         """Multi-layer perceptron classifier on a compiled engine.
@@ -181,12 +182,20 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
     same parameters, defaults, fitted attributes and update rules. It minimises
     the log-loss (softmax output for multiclass, logistic for binary and
-    multilabel targets).
+    multilabel targets), or with ``loss='squared_error'`` the squared error
+    between those outputs and the one-hot targets.
 
     Parameters
     ----------"""
         + _SHARED_DOC
         + """
+    loss : {'log_loss', 'squared_error'}, default='log_loss'
+        The data loss of the output probabilities: 'log_loss' as
+        scikit-learn; 'squared_error' is half the squared error between the
+        probabilities (softmax or logistic outputs) and the indicator targets,
+        averaged over the outputs (Cetinsoy et al.'s softmax experiment). The
+        output activation is the same for both. Not a parameter of
+        scikit-learn's MLPClassifier.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into the sample weights: a dict
         {label: weight}, or 'balanced' for ``n_samples / (n_classes *
@@ -239,6 +248,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
         class_weight=None,
         temperature=1.0,
     ):
@@ -253,7 +263,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             learning_rate_init=learning_rate_init,
             power_t=power_t,
             max_iter=max_iter,
-            loss="log_loss",
+            loss=loss,
             shuffle=shuffle,
             random_state=random_state,
             tol=tol,

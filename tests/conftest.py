@@ -10,6 +10,11 @@ from mlpx._engine import Network, n_params
 
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"]
 OUTPUTS = ["identity", "softmax", "logistic", "exp"]
+# (output activation, loss): each output's own loss, then the squared error on
+# the nonlinear outputs
+OUTPUT_LOSSES = [(out, None) for out in OUTPUTS] + [
+    (out, "squared_error") for out in ("softmax", "logistic", "exp")]
+OUTPUT_LOSS_IDS = [out if loss is None else f"{out}-squared" for out, loss in OUTPUT_LOSSES]
 
 
 def make_problem(out, sizes, n=12, seed=0, dtype=np.float64):
@@ -29,9 +34,9 @@ def make_problem(out, sizes, n=12, seed=0, dtype=np.float64):
     return X.astype(dtype), Y.astype(dtype), theta.astype(dtype)
 
 
-def network(sizes, hidden, out):
-    """The engine's Network of these layer sizes and activations."""
-    return Network(sizes, hidden, out)
+def network(sizes, hidden, out, loss=None):
+    """The engine's Network of these layer sizes, activations and loss."""
+    return Network(sizes, hidden, out, loss)
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])

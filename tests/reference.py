@@ -70,10 +70,11 @@ def forward(theta, sizes, hidden, out, X):
     return ss, xs
 
 
-def data_loss(out, Y, P, sw):
-    """Per-sample loss (before weighting), as scikit-learn defines it."""
+def data_loss(out, Y, P, sw, loss=None):
+    """Per-sample loss (before weighting), as scikit-learn defines it; with
+    loss 'squared_error', half the squared error on any output."""
     eps = np.finfo(P.dtype).eps
-    if out == "identity":
+    if out == "identity" or loss == "squared_error":
         return 0.5 * ((Y - P) ** 2).mean(axis=1)
     if out == "exp":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -87,20 +88,36 @@ def data_loss(out, Y, P, sw):
     raise ValueError(out)
 
 
-def loss_and_gradient(theta, sizes, hidden, out, X, Y, alpha, sample_weight=None):
-    """scikit-learn's objective and its exact gradient, by the delta recursion."""
+def output_jacobian(out, P):
+    """dp/ds of each row of the outputs P: an (n, k, k) array."""
+    n, k = P.shape
+    if out == "softmax":
+        return np.einsum("ij,jk->ijk", P, np.eye(k)) - np.einsum("ij,ik->ijk", P, P)
+    d = {"logistic": P * (1 - P), "exp": P, "identity": np.ones_like(P)}[out]
+    return np.einsum("ij,jk->ijk", d, np.eye(k))
+
+
+def loss_and_gradient(theta, sizes, hidden, out, X, Y, alpha, sample_weight=None,
+                      loss=None):
+    """scikit-learn's objective and its exact gradient, by the delta recursion
+    (loss 'squared_error': half the squared error on the output activation)."""
     n = X.shape[0]
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     sw_sum = sw.sum()
     coefs, _ = unpack(theta, sizes)
     ss, xs = forward(theta, sizes, hidden, out, X)
     P = xs[-1]
-    loss = (sw * data_loss(out, Y, P, sw)).sum() / sw_sum
-    loss += 0.5 * alpha * sum((W**2).sum() for W in coefs) / sw_sum
-    # canonical link: dE_i/ds = p - y (squared error: divided by the outputs)
-    delta = (P - Y) * sw[:, None]
-    if out == "identity":
-        delta = delta / Y.shape[1]
+    value = (sw * data_loss(out, Y, P, sw, loss)).sum() / sw_sum
+    value += 0.5 * alpha * sum((W**2).sum() for W in coefs) / sw_sum
+    if loss == "squared_error":
+        # dE_i/dp = w (p - y) / k, then through the output's Jacobian
+        g = (P - Y) * sw[:, None] / Y.shape[1]
+        delta = np.einsum("ij,ijk->ik", g, output_jacobian(out, P))
+    else:
+        # canonical link: dE_i/ds = p - y (squared error: divided by the outputs)
+        delta = (P - Y) * sw[:, None]
+        if out == "identity":
+            delta = delta / Y.shape[1]
     grads_W, grads_b = [None] * len(coefs), [None] * len(coefs)
     for layer in range(len(coefs) - 1, -1, -1):
         grads_W[layer] = (xs[layer].T @ delta + alpha * coefs[layer]) / sw_sum
@@ -108,4 +125,4 @@ def loss_and_gradient(theta, sizes, hidden, out, X, Y, alpha, sample_weight=None
         if layer > 0:
             delta = (delta @ coefs[layer].T) * derivative(hidden, ss[layer - 1])
     grad = np.concatenate([g.ravel() for g in grads_W + grads_b])
-    return loss, grad
+    return value, grad

@@ -41,6 +41,7 @@ cdef struct Net:
     int n_layers
     int hidden_act
     int out_act
+    int loss        # a Loss code
     intp* sizes     # n_layers + 1
     intp* w_off     # n_layers: offset of W_l in the flat buffer
     intp* b_off     # n_layers: offset of b_l
@@ -169,7 +170,7 @@ cdef void output_jacobian_times(floating* rp, const floating* p, intp m, intp k,
                                 int out_act) noexcept nogil
 cdef double output_loss_and_delta(const floating* p, floating* d, intp m, intp k,
                                   const floating* Y, const intp* idx, intp row0,
-                                  const floating* sw, int out_act,
+                                  const floating* sw, int out_act, int loss,
                                   double* sw_sum) noexcept nogil
 cdef void exp_nonpos(floating* x, intp n) noexcept nogil
 cdef bint all_finite(const floating* x, intp n) noexcept nogil

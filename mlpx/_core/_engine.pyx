@@ -30,8 +30,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 import numpy as np
 
 from ._types cimport (
-    ADAM, DIVERGED, EXP, IDENTITY, INTERRUPTED, LEAKY_RELU, LOGISTIC, NO_UPDATE, OK, RELU,
-    SGD, SGLD, SOFTMAX, SOFTPLUS, TANH, intp,
+    ADAM, CANONICAL, DIVERGED, EXP, IDENTITY, INTERRUPTED, LEAKY_RELU, LOGISTIC, NO_UPDATE,
+    OK, RELU, SGD, SGLD, SOFTMAX, SOFTPLUS, SQUARED_ERROR, TANH, intp,
 )
 
 cdef extern from *:
@@ -178,6 +178,26 @@ cdef void output_jacobian_times(
                 rp[i * k + j] = p[i * k + j] * (rp[i * k + j] - dot)
 
 
+cdef inline void output_jacobian_transpose_times(
+    floating* g,              # IN dE/dp of one row, OUT dE/ds
+    const floating* p, intp k, int out_act,
+) noexcept nogil:
+    """g = J_out(s)^T g for one row (J symmetric for these activations)."""
+    cdef intp j
+    cdef double dot = 0
+    if out_act == LOGISTIC:
+        for j in range(k):
+            g[j] = g[j] * p[j] * (1 - p[j])
+    elif out_act == EXP:
+        for j in range(k):
+            g[j] = g[j] * p[j]
+    elif out_act == SOFTMAX:
+        for j in range(k):
+            dot += <double>p[j] * g[j]
+        for j in range(k):
+            g[j] = <floating>(p[j] * (g[j] - dot))
+
+
 cdef double output_loss_and_delta(
     const floating* p,       # IN  m x k network outputs (after the output activation)
     floating* d,             # OUT m x k output deltas dE/ds, times the sample weight
@@ -186,13 +206,15 @@ cdef double output_loss_and_delta(
     const intp* idx, intp row0,
     const floating* sw,      # IN  sample weights or NULL
     int out_act,
+    int loss,                # a Loss code
     double* sw_sum,          # OUT sum of the weights of these rows
 ) noexcept nogil:
     """Return the weighted sum over rows of the loss, and fill the deltas.
 
-    The loss matches the output activation (its canonical link), so the delta is
-    always (p - y) scaled by the sample weight; for the squared error it is also
-    divided by k, because the loss averages over the k outputs.
+    The canonical loss of the output activation has the delta (p - y) scaled
+    by the sample weight; the squared error averages over the k outputs, so
+    its delta is also divided by k. The squared error on a logistic, softmax
+    or exp output has the delta J(s)^T (p - y) / k, J the output's Jacobian.
     """
     cdef intp i, j, r
     cdef const floating* y
@@ -210,11 +232,13 @@ cdef double output_loss_and_delta(
         di = d + i * k
         w = sw[r] if sw != NULL else 1.0
         li = 0
-        if out_act == IDENTITY:
+        if out_act == IDENTITY or loss == SQUARED_ERROR:
             for j in range(k):
                 li = li + (<double>y[j] - pi[j]) * (<double>y[j] - pi[j])
                 di[j] = <floating>(w * (pi[j] - y[j]) / k)
             li = 0.5 * li / k
+            if out_act != IDENTITY:
+                output_jacobian_transpose_times(di, pi, k, out_act)
         else:
             for j in range(k):
                 di[j] = <floating>(w * (pi[j] - y[j]))
@@ -354,7 +378,7 @@ cdef extern from "_rows.h":
 
 
 cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_act,
-                         int out_act) noexcept nogil:
+                         int out_act, int loss) noexcept nogil:
     """Fill net from the layer sizes; return -1 if memory ran out."""
     cdef int L = n_sizes - 1, l
     cdef intp* buf = <intp*>malloc((4 * L + 2) * sizeof(intp))
@@ -363,6 +387,7 @@ cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_ac
     net.n_layers = L
     net.hidden_act = hidden_act
     net.out_act = out_act
+    net.loss = loss
     net.training = False
     net.sizes = buf
     net.w_off = buf + (L + 1)
@@ -599,7 +624,7 @@ cdef inline double chunk_forward_backward(
     loss = output_loss_and_delta(
         acts + cap * net.cum_w[L - 1] + r0 * fo,
         deltas + cap * net.cum_w[L - 1] + r0 * fo,
-        m, fo, Y, idx, row0, sw, net.out_act, sw_sum)
+        m, fo, Y, idx, row0, sw, net.out_act, net.loss, sw_sum)
     # delta^(l-1) = (delta^(l) W_l^T) * act'(s^(l-1))
     for l in range(L - 1, 0, -1):
         fi = net.sizes[l]
@@ -1228,13 +1253,18 @@ cdef class Network:
     ----------
     sizes : intp array of the layer sizes (inputs, hidden widths, outputs).
     hidden_act, out_act : Activation codes of the hidden and output layers.
+    loss : Loss code of the data loss (CANONICAL: the output activation's own).
     """
 
-    def __cinit__(self, const intp[::1] sizes, int hidden_act, int out_act):
+    def __cinit__(self, const intp[::1] sizes, int hidden_act, int out_act,
+                  int loss=CANONICAL):
         self.net.sizes = NULL
         if sizes.shape[0] < 2 or min(sizes) < 1:
             raise ValueError(f"need two or more positive layer sizes, got {list(sizes)}")
-        if net_init(&self.net, &sizes[0], <int>sizes.shape[0], hidden_act, out_act) != 0:
+        if loss != CANONICAL and loss != SQUARED_ERROR:
+            raise ValueError(f"unknown loss code {loss}")
+        if net_init(&self.net, &sizes[0], <int>sizes.shape[0], hidden_act, out_act,
+                     loss) != 0:
             raise MemoryError("no memory for the network's layout")
         self.n_params = self.net.n_params
 
@@ -1253,6 +1283,10 @@ cdef class Network:
     def out_act(self):
         return self.net.out_act
 
+    @property
+    def loss(self):
+        return self.net.loss
+
     def __reduce__(self):
         return Network, (np.asarray(self.sizes, dtype=np.intp), self.net.hidden_act,
-                         self.net.out_act)
+                         self.net.out_act, self.net.loss)

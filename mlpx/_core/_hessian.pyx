@@ -16,7 +16,46 @@ from ._engine cimport (
     Net, Network, activation_derivative, add_second_derivative_term, bias_activation,
     forward_rows, gemm, output_jacobian_times, output_loss_and_delta,
 )
-from ._types cimport IDENTITY, intp
+from ._types cimport IDENTITY, LOGISTIC, SOFTMAX, SQUARED_ERROR, intp
+
+
+cdef void squared_error_output_r(
+    floating* rd,             # OUT R{delta} of the output layer, n x k
+    const floating* p,        # IN  outputs
+    const floating* rp,       # IN  R{p}
+    const floating* Y, const floating* sw, intp n, intp k, int out_act,
+) noexcept nogil:
+    """R{delta} for half the squared error on a logistic, softmax or exp output.
+
+    delta = J^T g with g = w (p - y) / k, so R{delta} = R{J}^T g + J^T R{g},
+    R{g} = w R{p} / k.
+    """
+    cdef intp i, j
+    cdef double w, g, rg, c, rc
+    for i in range(n):
+        w = (sw[i] if sw != NULL else 1.0) / k
+        if out_act == SOFTMAX:
+            # delta_j = p_j (g_j - c), c = sum_l p_l g_l
+            c = 0
+            rc = 0
+            for j in range(k):
+                g = w * (p[i * k + j] - Y[i * k + j])
+                c += p[i * k + j] * g
+                rc += rp[i * k + j] * g + p[i * k + j] * w * rp[i * k + j]
+            for j in range(k):
+                g = w * (p[i * k + j] - Y[i * k + j])
+                rd[i * k + j] = <floating>(rp[i * k + j] * (g - c)
+                                           + p[i * k + j] * (w * rp[i * k + j] - rc))
+        else:
+            for j in range(k):
+                g = w * (p[i * k + j] - Y[i * k + j])
+                rg = w * rp[i * k + j]
+                if out_act == LOGISTIC:
+                    rd[i * k + j] = <floating>(
+                        rg * p[i * k + j] * (1 - p[i * k + j])
+                        + g * (1 - 2 * p[i * k + j]) * rp[i * k + j])
+                else:  # exp
+                    rd[i * k + j] = <floating>(rg * p[i * k + j] + g * rp[i * k + j])
 
 
 def hessian_vector(Network network, const floating[::1] params, const floating[::1] v,
@@ -77,13 +116,18 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
             # output deltas and their R
             K = net.sizes[L]
             output_loss_and_delta(A + n * net.cum_w[L - 1], D + n * net.cum_w[L - 1], n, K,
-                                  &Y[0, 0], NULL, 0, sw, out_act, &S)
-            kappa = K if out_act == IDENTITY else 1.0
-            for i in range(n):
-                w = sw[i] if sw != NULL else 1.0
-                for j in range(K):
-                    RD[n * net.cum_w[L - 1] + i * K + j] = <floating>(
-                        w * RA[n * net.cum_w[L - 1] + i * K + j] / kappa)
+                                  &Y[0, 0], NULL, 0, sw, out_act, net.loss, &S)
+            if net.loss == SQUARED_ERROR and out_act != IDENTITY:
+                squared_error_output_r(RD + n * net.cum_w[L - 1], A + n * net.cum_w[L - 1],
+                                       RA + n * net.cum_w[L - 1], &Y[0, 0], sw, n, K,
+                                       out_act)
+            else:
+                kappa = K if out_act == IDENTITY else 1.0
+                for i in range(n):
+                    w = sw[i] if sw != NULL else 1.0
+                    for j in range(K):
+                        RD[n * net.cum_w[L - 1] + i * K + j] = <floating>(
+                            w * RA[n * net.cum_w[L - 1] + i * K + j] / kappa)
             # backward
             for l in range(L - 1, 0, -1):
                 fi = net.sizes[l]

@@ -14,6 +14,13 @@ cpdef enum Activation:
     SOFTMAX = 6
     EXP = 7
 
+# The data loss of the outputs: CANONICAL is the output activation's own
+# (squared error, log-loss, binary log-loss, Poisson deviance, whose delta is
+# p - y); SQUARED_ERROR is half the squared error on any output activation.
+cpdef enum Loss:
+    CANONICAL = 0
+    SQUARED_ERROR = 1
+
 # The step an optimizer takes after each mini-batch (NO_UPDATE: gradient only).
 cpdef enum StepRule:
     NO_UPDATE = 0

@@ -22,7 +22,7 @@ def _constant_losses(setup, y, freq, mean):
     onehot = np.eye(freq.size)[y]
     accuracy = float(np.mean(y == np.argmax(freq)))
     with np.errstate(divide="ignore"):
-        if setup == "mse_no_softmax":
+        if setup in ("mse_no_softmax", "mse_softmax"):
             loss = 0.5 * float(((onehot - freq) ** 2).mean())
         elif setup == "logloss_softmax":
             loss = float(-(onehot * np.log(freq)).sum(axis=1).mean())

@@ -91,9 +91,10 @@ def add_parser(subparsers):
     p.add_argument("--learning-rate", type=number(0, low_open=True), default=1e-3,
                    help="learning_rate_init")
     p.add_argument("--setups", type=_setups, default="auto",
-                   help="comma-separated loss setups; auto: mse_no_softmax,"
-                        "logloss_softmax,bce_sigmoid for class labels, mse_regression "
-                        "for a continuous target")
+                   help="comma-separated loss setups; auto: the paper's three "
+                        "(mse_no_softmax,mse_softmax,bce_sigmoid) and the reference "
+                        "logloss_softmax for class labels, mse_regression for a "
+                        "continuous target")
     p.add_argument("--init", default="default", choices=["default", "he", "normal", "paper"],
                    help="initial weights: default (scikit-learn's Glorot uniform), he, "
                         "normal (N(0, s^2) with s = --init-scale), or paper (N(0, (i+2)^2) "

@@ -27,18 +27,23 @@ from mlpx.landscape._ensemble import (
 from mlpx.landscape._initialization import check_init
 from mlpx.landscape._results import SeedStudy
 
-#: Setup name -> what it trains (the paper's three on class labels, and regression).
+#: Setup name -> what it trains: the paper's three on class labels (MSE without
+#: and with softmax, binary cross-entropy), the modern log-loss reference, and
+#: regression.
 SETUPS = {
-    "mse_no_softmax": "MLPXRegressor, squared error on one-hot targets, identity "
-                      "outputs; label = argmax of the outputs",
-    "logloss_softmax": "MLPXClassifier, log-loss on softmax outputs (one logistic "
-                       "output for two classes)",
-    "bce_sigmoid": "MLPXClassifier on the one-hot indicator matrix (multilabel): "
-                   "binary cross-entropy on sigmoid outputs, no softmax; label = "
-                   "argmax of the sigmoid outputs",
+    "mse_no_softmax": "paper: MLPXRegressor, squared error on one-hot targets, "
+                      "identity outputs; label = argmax of the outputs",
+    "mse_softmax": "paper: MLPXClassifier(loss='squared_error'), squared error "
+                   "between softmax outputs and one-hot targets (one logistic output "
+                   "for two classes); label = argmax",
+    "bce_sigmoid": "paper: MLPXClassifier on the one-hot indicator matrix "
+                   "(multilabel): binary cross-entropy on sigmoid outputs, no softmax; "
+                   "label = argmax of the sigmoid outputs",
+    "logloss_softmax": "reference: MLPXClassifier, log-loss on softmax outputs (one "
+                       "logistic output for two classes)",
     "mse_regression": "MLPXRegressor, squared error on a continuous target",
 }
-CLASSIFICATION_SETUPS = ("mse_no_softmax", "logloss_softmax", "bce_sigmoid")
+CLASSIFICATION_SETUPS = ("mse_no_softmax", "mse_softmax", "bce_sigmoid", "logloss_softmax")
 
 
 def argmax_output(est, X):
@@ -117,13 +122,18 @@ def agreement_study(
 
     Setups on class labels (labels compared as indices into ``np.unique(y)``):
 
-    - ``'mse_no_softmax'``: MLPXRegressor, squared error on one-hot targets with
-      identity outputs (the setting of Kawaguchi's theorem); label = argmax.
-    - ``'logloss_softmax'``: MLPXClassifier, log-loss on softmax outputs (for
-      two classes scikit-learn's single logistic output, the same model).
-    - ``'bce_sigmoid'``: MLPXClassifier on the one-hot indicator matrix
-      (multilabel): binary cross-entropy on sigmoid outputs without softmax;
-      label = argmax of the sigmoid outputs.
+    - ``'mse_no_softmax'`` (the paper's "without softmax", its eq. 2):
+      MLPXRegressor, squared error on one-hot targets with identity outputs
+      (the setting of Kawaguchi's theorem); label = argmax.
+    - ``'mse_softmax'`` (the paper's "with softmax", eqs. 2-3):
+      ``MLPXClassifier(loss='squared_error')``, the squared error between the
+      softmax outputs and the one-hot targets; label = argmax.
+    - ``'bce_sigmoid'`` (the paper's cross-entropy run): MLPXClassifier on the
+      one-hot indicator matrix (multilabel): binary cross-entropy on sigmoid
+      outputs without softmax; label = argmax of the sigmoid outputs.
+    - ``'logloss_softmax'`` (the modern reference, not in the paper):
+      MLPXClassifier, log-loss on softmax outputs (for two classes
+      scikit-learn's single logistic output, the same model).
 
     On a continuous target: ``'mse_regression'``, MLPXRegressor on y, with
     predictions agreeing when within ``regression_tol`` standard deviations of y.
@@ -145,7 +155,7 @@ def agreement_study(
     alpha : float, default=1e-4
         L2 penalty.
     setups : sequence of str, default=None
-        None: the three class-label setups above, or 'mse_regression' for a
+        None: the four class-label setups above, or 'mse_regression' for a
         continuous y.
     activation : str, default='relu'
         Hidden activation.
@@ -184,7 +194,7 @@ def agreement_study(
     >>> X, y = load_digits(return_X_y=True)
     >>> study = agreement_study(X[:300] / 16, y[:300], seeds=[0, 1], epochs=3)
     >>> sorted(study.per_seed.setup.unique())
-    ['bce_sigmoid', 'logloss_softmax', 'mse_no_softmax']
+    ['bce_sigmoid', 'logloss_softmax', 'mse_no_softmax', 'mse_softmax']
     """
     seeds = check_seeds(seeds)
     tau = check_tau(tau)
@@ -213,6 +223,8 @@ def agreement_study(
         targets = {
             "mse_no_softmax": (MLPXRegressor(**params), Y, Y_test, y_idx, y_test_idx,
                                argmax_output),
+            "mse_softmax": (MLPXClassifier(**{**params, "loss": "squared_error"}), y_idx,
+                            y_test_idx, y_idx, y_test_idx, None),
             "logloss_softmax": (MLPXClassifier(**params), y_idx, y_test_idx, y_idx,
                                 y_test_idx, None),
             "bce_sigmoid": (MLPXClassifier(**params), Y, Y_test, y_idx, y_test_idx,

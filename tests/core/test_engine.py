@@ -12,29 +12,31 @@ from mlpx._core._types import Status, StepRule
 from mlpx._core import _gradient
 from mlpx._engine import engine_input, n_params
 from tests import reference
-from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
+from tests.conftest import HIDDEN, OUTPUT_LOSS_IDS, OUTPUT_LOSSES, make_problem, network
 
 DEPTHS = {1: (4, 5, 3), 2: (4, 5, 4, 3), 3: (4, 5, 4, 3, 3)}
 EMPTY = {np.float64: np.empty(0), np.float32: np.empty(0, dtype=np.float32)}
 
 
-def engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw=None, n_threads=1):
-    return network(sizes, hidden, out).loss_gradient(theta, X, Y, sw, alpha,
-                                                     n_threads=n_threads)
+def engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw=None, n_threads=1,
+                     loss=None):
+    return network(sizes, hidden, out, loss).loss_gradient(theta, X, Y, sw, alpha,
+                                                           n_threads=n_threads)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("depth", [1, 2, 3])
-@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("out, loss", OUTPUT_LOSSES, ids=OUTPUT_LOSS_IDS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_gradient_matches_central_differences(hidden, out, depth, weighted, dtype):
+def test_gradient_matches_central_differences(hidden, out, loss, depth, weighted, dtype):
     # outputs: identity = (multi-output) squared error, softmax = log-loss,
-    # logistic = (multilabel) binary log-loss, exp = Poisson; 3 outputs each.
+    # logistic = (multilabel) binary log-loss, exp = Poisson; 3 outputs each;
+    # then the squared error on softmax, logistic and exp outputs.
     sizes = DEPTHS[depth]
     X, Y, theta = make_problem(out, sizes, dtype=dtype)
     sw = np.random.default_rng(3).uniform(0, 3, X.shape[0]) if weighted else None
     alpha = 0.3
-    _, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw)
+    _, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, alpha, sw, loss=loss)
     assert grad.dtype == dtype
     # Differences are taken in float64 at the same point, so the float32 engine
     # is checked against an accurate derivative (to float32 accuracy).
@@ -44,27 +46,27 @@ def test_gradient_matches_central_differences(hidden, out, depth, weighted, dtyp
     for i in range(t64.size):
         e = np.zeros_like(t64)
         e[i] = h
-        lp, _ = engine_loss_grad(t64 + e, sizes, hidden, out, X64, Y64, alpha, sw)
-        lm, _ = engine_loss_grad(t64 - e, sizes, hidden, out, X64, Y64, alpha, sw)
+        lp, _ = engine_loss_grad(t64 + e, sizes, hidden, out, X64, Y64, alpha, sw, loss=loss)
+        lm, _ = engine_loss_grad(t64 - e, sizes, hidden, out, X64, Y64, alpha, sw, loss=loss)
         fd[i] = (lp - lm) / (2 * h)
     tol = 1e-6 if dtype == np.float64 else 2e-3
     np.testing.assert_allclose(grad, fd, rtol=tol, atol=tol * np.abs(fd).max())
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
-@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("out, loss", OUTPUT_LOSSES, ids=OUTPUT_LOSS_IDS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_engine_matches_numpy_reference(hidden, out, depth, dtype):
+def test_engine_matches_numpy_reference(hidden, out, loss, depth, dtype):
     sizes = DEPTHS[depth]
     X, Y, theta = make_problem(out, sizes, n=40, seed=1, dtype=dtype)
     sw = np.random.default_rng(2).uniform(0.2, 2.0, X.shape[0])
     ref_loss, ref_grad = reference.loss_and_gradient(
         theta.astype(float), sizes, hidden, out, X.astype(float), Y.astype(float), 0.1,
-        sw,
+        sw, loss=loss,
     )
-    loss, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, 0.1, sw)
+    value, grad = engine_loss_grad(theta, sizes, hidden, out, X, Y, 0.1, sw, loss=loss)
     rtol = 1e-12 if dtype == np.float64 else 2e-5
-    assert loss == pytest.approx(ref_loss, rel=rtol)
+    assert value == pytest.approx(ref_loss, rel=rtol)
     np.testing.assert_allclose(grad, ref_grad, rtol=rtol * 10,
                                atol=rtol * np.abs(ref_grad).max())
     # forward pass (prediction path)

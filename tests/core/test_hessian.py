@@ -4,27 +4,29 @@ import numpy as np
 import pytest
 
 from tests import reference
-from tests.conftest import HIDDEN, OUTPUTS, make_problem, network
+from tests.conftest import HIDDEN, OUTPUT_LOSS_IDS, OUTPUT_LOSSES, make_problem, network
 
 SIZES = {1: (4, 5, 3), 2: (4, 5, 4, 3)}
 
 
-def hv(theta, v, sizes, hidden, out, X, Y, alpha, sw=None):
-    return network(sizes, hidden, out).hessian_vector(theta, v, X, Y, sw, alpha)
+def hv(theta, v, sizes, hidden, out, X, Y, alpha, sw=None, loss=None):
+    return network(sizes, hidden, out, loss).hessian_vector(theta, v, X, Y, sw, alpha)
 
 
 @pytest.mark.parametrize("depth", [1, 2])
-@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("out, loss", OUTPUT_LOSSES, ids=OUTPUT_LOSS_IDS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_hessian_vector_matches_differences_of_the_gradient(hidden, out, depth):
+def test_hessian_vector_matches_differences_of_the_gradient(hidden, out, loss, depth):
     sizes = SIZES[depth]
     X, Y, theta = make_problem(out, sizes, n=15, seed=7)
     sw = np.random.default_rng(8).uniform(0.5, 2, len(X))
     v = np.random.default_rng(9).normal(size=theta.size)
-    got = hv(theta, v, sizes, hidden, out, X, Y, 0.2, sw)
+    got = hv(theta, v, sizes, hidden, out, X, Y, 0.2, sw, loss=loss)
     h = 1e-5
-    gp = reference.loss_and_gradient(theta + h * v, sizes, hidden, out, X, Y, 0.2, sw)[1]
-    gm = reference.loss_and_gradient(theta - h * v, sizes, hidden, out, X, Y, 0.2, sw)[1]
+    gp = reference.loss_and_gradient(theta + h * v, sizes, hidden, out, X, Y, 0.2, sw,
+                                     loss=loss)[1]
+    gm = reference.loss_and_gradient(theta - h * v, sizes, hidden, out, X, Y, 0.2, sw,
+                                     loss=loss)[1]
     fd = (gp - gm) / (2 * h)
     np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * np.abs(fd).max())
 

@@ -6,7 +6,8 @@ from mlpx import MLPXClassifier, MLPXRegressor
 
 
 @parametrize_with_checks(
-    [MLPXClassifier(random_state=0), MLPXRegressor(random_state=0)],
+    [MLPXClassifier(random_state=0), MLPXClassifier(loss="squared_error", random_state=0),
+     MLPXRegressor(random_state=0)],
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

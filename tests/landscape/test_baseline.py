@@ -17,11 +17,15 @@ def test_classification_setups_match_a_constant_prediction_of_the_class_frequenc
     y, y_test = labels
     classes = np.array([3, 5, 9])
     freq = np.array([(y == c).mean() for c in classes])
-    table = constant_baseline(["mse_no_softmax", "logloss_softmax", "bce_sigmoid"], y, y_test)
+    table = constant_baseline(["mse_no_softmax", "mse_softmax", "logloss_softmax",
+                               "bce_sigmoid"], y, y_test)
     for yy, part in ((y, "train"), (y_test, "test")):
         onehot = (yy[:, None] == classes).astype(float)
         P = np.tile(freq, (len(yy), 1))
         assert table.loc["mse_no_softmax", f"{part}_loss"] == pytest.approx(
+            mean_squared_error(onehot, P) / 2)
+        # a softmax output reaches the frequencies too
+        assert table.loc["mse_softmax", f"{part}_loss"] == pytest.approx(
             mean_squared_error(onehot, P) / 2)
         assert table.loc["logloss_softmax", f"{part}_loss"] == pytest.approx(
             log_loss(yy, P, labels=classes))

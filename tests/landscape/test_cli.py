@@ -34,11 +34,11 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     assert {"loss_curves.png", "agreement_counts.png", "agreement_matrix.png",
             "summary.csv", "per_seed.csv", "pairs.csv"} <= set(files)
     assert all((out / f).stat().st_size > 0 for f in files)
-    for setup in ("mse_no_softmax", "logloss_softmax", "bce_sigmoid"):
+    for setup in ("mse_no_softmax", "mse_softmax", "bce_sigmoid", "logloss_softmax"):
         assert setup in res.stdout
     assert "Wall time" in res.stdout
     study = SeedStudy.load(out)
-    assert len(study.per_seed) == 3 * 2 * 2
+    assert len(study.per_seed) == 4 * 2 * 2  # setups x seeds x epochs
     summary = pd.read_csv(out / "summary.csv", index_col="setup")
     assert summary.loc["bce_sigmoid", "train_agreement_mean"] == pytest.approx(
         study.summary().loc["bce_sigmoid", "train_agreement_mean"])
@@ -260,7 +260,7 @@ def test_each_setup_is_shown_beside_the_best_constant_predictor(tmp_path, capsys
     expected = constant_baseline(SeedStudy.load(out).setups, y_tr, y_te)
     saved = pd.read_csv(out / "baseline.csv", index_col="setup")
     pd.testing.assert_frame_equal(saved, expected, check_exact=False, rtol=1e-12)
-    assert text.count("  constant ") == 3
+    assert text.count("  constant ") == 4  # one per setup
     assert f"{expected.loc['mse_no_softmax', 'train_loss']:.4f}" in text
 
 

@@ -48,7 +48,7 @@ def assert_same_study(a, b):
 
 def test_per_seed_table_has_one_row_per_setup_seed_epoch(study):
     df = study.per_seed
-    assert len(df) == 3 * 3 * 3
+    assert len(df) == 4 * 3 * 3  # 4 setups x 3 seeds x 3 epochs
     assert list(df.columns) == ["setup", "seed", "epoch", "train_loss", "test_loss",
                                 "penalty", "train_score", "test_score"]
     assert not df.duplicated(["setup", "seed", "epoch"]).any()
@@ -62,7 +62,7 @@ def test_per_seed_table_has_one_row_per_setup_seed_epoch(study):
 
 def test_pairs_table_matches_the_agreement_functions(study):
     df = study.pairs
-    assert len(df) == 3 * 3 * 3  # 3 setups x 3 pairs x 3 epochs
+    assert len(df) == 4 * 3 * 3  # 4 setups x 3 pairs x 3 epochs
     D = agreement_over_epochs(study, setup="bce_sigmoid", normalize=False)
     sub = df[df.setup == "bce_sigmoid"]
     for _, r in sub.iterrows():
@@ -75,7 +75,7 @@ def test_pairs_table_matches_the_agreement_functions(study):
 
 def test_summary_is_the_last_epoch_mean_and_std(study):
     s = study.summary()
-    assert list(s.index) == ["mse_no_softmax", "logloss_softmax", "bce_sigmoid"]
+    assert list(s.index) == ["mse_no_softmax", "mse_softmax", "bce_sigmoid", "logloss_softmax"]
     last = study.per_seed[(study.per_seed.epoch == 3)
                           & (study.per_seed.setup == "bce_sigmoid")]
     assert s.loc["bce_sigmoid", "test_loss_mean"] == last.test_loss.mean()

@@ -25,10 +25,14 @@ def study(digits):
 
 
 def test_each_setup_trains_the_model_it_names(study):
-    mse, logloss, bce = (study.estimators[s][0] for s in
-                         ("mse_no_softmax", "logloss_softmax", "bce_sigmoid"))
+    mse, mse_softmax, logloss, bce = (
+        study.estimators[s][0] for s in
+        ("mse_no_softmax", "mse_softmax", "logloss_softmax", "bce_sigmoid"))
     assert isinstance(mse, MLPXRegressor) and mse.loss == "squared_error"
     assert (mse.out_activation_, mse.n_outputs_) == ("identity", 10)
+    assert isinstance(mse_softmax, MLPXClassifier) and mse_softmax.loss == "squared_error"
+    assert (mse_softmax.out_activation_, mse_softmax.n_outputs_) == ("softmax", 10)
+    assert logloss.loss == "log_loss"
     assert isinstance(logloss, MLPXClassifier)
     assert (logloss.out_activation_, logloss.n_outputs_) == ("softmax", 10)
     assert isinstance(bce, MLPXClassifier)
