@@ -22,6 +22,7 @@ from mlpx.landscape._alignment import (
     permute_hidden_units,
     weight_distance,
 )
+from mlpx.landscape._baseline import constant_baseline
 from mlpx.landscape._boundaries import decision_disagreement, plot_decision_boundaries
 from mlpx.landscape._curvature import (
     dense_hessian,
@@ -43,6 +44,7 @@ from mlpx.landscape._plotting import (
     plot_agreement_matrix,
     plot_loss_curves,
 )
+from mlpx.landscape._report import agreement_report
 from mlpx.landscape._representations import cka_matrix, hidden_representations, linear_cka
 from mlpx.landscape._results import SeedStudy
 from mlpx.landscape._study import SETUPS, agreement_study
@@ -80,7 +82,9 @@ __all__ = [
     "SeedStudy",
     "agreement_matrix",
     "agreement_over_epochs",
+    "agreement_report",
     "agreement_study",
+    "constant_baseline",
     "ensemble_spread",
     "flat_params",
     "plot_agreement_counts",

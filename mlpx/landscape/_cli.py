@@ -301,8 +301,9 @@ def _report_convergence(caught, args):
 def main(args):
     """Run `mlpx agreement` with parsed arguments; return the exit status."""
     from mlpx.landscape._baseline import constant_baseline
+    from mlpx.landscape._report import agreement_report
     from mlpx.landscape._results import atomic_directory
-    from mlpx.landscape._study import agreement_study
+    from mlpx.landscape._study import CLASSIFICATION_SETUPS, agreement_study
 
     t0 = time.perf_counter()
     prog = "mlpx agreement"
@@ -312,7 +313,7 @@ def main(args):
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
         n_out = output_count(y_tr)
         check_memory(network_bytes([X_tr.shape[1], *hidden, n_out],
-                                   args.seeds * len(setups or (1, 2, 3))),
+                                   args.seeds * len(setups or CLASSIFICATION_SETUPS)),
                      f"{args.seeds} seeds of a {X_tr.shape[1]}-{hidden}-{n_out} network")
         out = Path(args.out)
         # Entered before training, so an unwritable --out fails at once.
@@ -335,6 +336,9 @@ def main(args):
             summary.to_csv(tmp / "summary.csv")
             baseline = constant_baseline(study.setups, y_tr, y_te)
             baseline.to_csv(tmp / "baseline.csv")
+            (tmp / "report.md").write_text(agreement_report(
+                study, baseline, description=f"{desc}; hidden={hidden}, {args.solver}, "
+                f"{budget}, init {args.init}."), encoding="utf-8")
             _write_figures(study, tmp)
             written = sorted(p.name for p in tmp.iterdir())
     except UsageError as exc:
@@ -373,5 +377,6 @@ def main(args):
               "their agreement says little about minima (raise --epochs, or try --solver "
               "lbfgs).")
     print(f"Wrote {out}/: {', '.join(written)}")
+    print(f"The paper's claims against this run: {out / 'report.md'}")
     print(f"Wall time: {time.perf_counter() - t0:.1f} s")
     return 0

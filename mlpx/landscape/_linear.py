@@ -123,6 +123,15 @@ class CriticalPoint(NamedTuple):
         Smallest eigenvalue of the Hessian.
     optimum_loss : float or None
         L* for a linear network without penalty, else None.
+    middle_rank : int or None
+        For a linear network, rank(W_H ... W_2), the product of the weights
+        between hidden layers (Kawaguchi's notation; the identity of the
+        hidden width with one hidden layer); else None.
+    rank_condition : bool or None
+        For a linear network, whether middle_rank equals p, the smallest
+        hidden width. Kawaguchi (2016, Theorem 2.3 (iv)): when it holds, the
+        Hessian at any saddle point has a negative eigenvalue; when it fails,
+        a saddle may be degenerate (no negative eigenvalue). None otherwise.
     """
 
     kind: str
@@ -130,6 +139,8 @@ class CriticalPoint(NamedTuple):
     grad_norm: float
     min_eigenvalue: float
     optimum_loss: float | None
+    middle_rank: int | None = None
+    rank_condition: bool | None = None
 
 
 def _as_2d(Y, n):
@@ -285,9 +296,13 @@ def critical_point_from_eigenvectors(
     critical point of the loss: the first layer is U_J^T W_ls, the middle
     layers pass the first |J| units through, the last layer is U_J, unused
     units are 0, and the biases centre the data. It is the global minimum
-    when J holds the min(p, d_y) largest eigenvalues, and a saddle otherwise
-    (Hessian with a negative eigenvalue, when the eigenvalues are distinct and
-    |J| < min(p, d_y) or J misses a larger one). Its loss is
+    when J holds the min(p, d_y) largest eigenvalues, and a saddle otherwise.
+    With distinct eigenvalues, the saddle's Hessian has a negative eigenvalue
+    when J misses a larger eigenvalue, or with one hidden layer. With two or
+    more hidden layers and J the |J| < min(p, d_y) largest, the middle
+    layers have rank |J| < p, Kawaguchi's rank condition fails, and the
+    saddle is degenerate: its smallest Hessian eigenvalue is 0 up to rounding
+    (see :func:`classify_critical_point`). Its loss is
     (tr(Yc Yc^T) - sum_{j in J} λ_j) / (2 n d_y).
 
     Parameters
@@ -412,7 +427,8 @@ def classify_critical_point(
     Returns
     -------
     point : CriticalPoint
-        ``kind``, ``loss``, ``grad_norm``, ``min_eigenvalue``, ``optimum_loss``.
+        ``kind``, ``loss``, ``grad_norm``, ``min_eigenvalue``, ``optimum_loss``,
+        and for a linear network ``middle_rank`` and ``rank_condition``.
     """
     _check_fitted(est)
     alpha = float(est.alpha if alpha is None else alpha)
@@ -430,9 +446,16 @@ def classify_critical_point(
         else:
             min_eig = float(hessian_min_eig(est, X, y))
     grad_norm = float(np.linalg.norm(grad))
-    optimum = None
-    if _is_linear_network(est) and alpha == 0:
-        optimum = linear_network_optimum(X, y, network_of(est).layer_units[1:-1]).loss
+    optimum = middle_rank = rank_condition = None
+    if _is_linear_network(est):
+        widths = network_of(est).layer_units[1:-1]
+        middle = np.eye(widths[0])
+        for W in est.coefs_[1:-1]:
+            middle = middle @ W
+        middle_rank = int(np.linalg.matrix_rank(middle))
+        rank_condition = middle_rank == min(widths)
+        if alpha == 0:
+            optimum = linear_network_optimum(X, y, widths).loss
     if grad_norm > grad_tol:
         kind = "not critical"
     elif min_eig < -eig_tol:
@@ -443,4 +466,4 @@ def classify_critical_point(
         kind = "global minimum"
     else:
         kind = "degenerate saddle"
-    return CriticalPoint(kind, value, grad_norm, min_eig, optimum)
+    return CriticalPoint(kind, value, grad_norm, min_eig, optimum, middle_rank, rank_condition)

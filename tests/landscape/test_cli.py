@@ -32,7 +32,8 @@ def test_end_to_end_in_a_subprocess(tmp_path):
     # and the hidden record of the files mlpx wrote (so that a rerun may replace them)
     assert set(files) | {".mlpx-files"} == {p.name for p in out.iterdir()}
     assert {"loss_curves.png", "agreement_counts.png", "agreement_matrix.png",
-            "summary.csv", "per_seed.csv", "pairs.csv"} <= set(files)
+            "summary.csv", "per_seed.csv", "pairs.csv", "report.md"} <= set(files)
+    assert "## The paper's claims against this run" in (out / "report.md").read_text()
     assert all((out / f).stat().st_size > 0 for f in files)
     for setup in ("mse_no_softmax", "mse_softmax", "bce_sigmoid", "logloss_softmax"):
         assert setup in res.stdout

@@ -142,6 +142,25 @@ def test_deeper_rank_deficient_points_are_degenerate_saddles(data):
     assert point.min_eigenvalue > -1e-8
     assert point.loss > point.optimum_loss * 1.01
     assert point.kind == "degenerate saddle"
+    # Kawaguchi's rank condition fails: rank(W_2) = 1 < p = 2
+    assert (point.middle_rank, point.rank_condition) == (1, False)
+
+
+@pytest.mark.parametrize("widths, subset, rank, kind", [
+    ((2,), [0], 2, "saddle"),            # one hidden layer: no middle product, rank p
+    ((3, 2), [0, 1], 2, "global minimum"),
+    ((3, 2), [1], 1, "saddle"),          # misses the largest eigenvalue: negative curvature
+    ((3, 3, 2), [0], 1, "degenerate saddle"),
+])
+def test_the_rank_condition_is_reported(data, widths, subset, rank, kind):
+    X, Y = data
+    point = classify_critical_point(critical_point_from_eigenvectors(X, Y, subset, widths),
+                                    X, Y)
+    assert point.kind == kind
+    assert point.middle_rank == rank
+    assert point.rank_condition == (rank == min(widths))
+    if point.rank_condition and kind != "global minimum":
+        assert point.min_eigenvalue < -1e-3  # Theorem 2.3 (iv): a strict saddle
 
 
 def test_trained_networks_classify_and_a_user_eigen_solver_is_used(data):

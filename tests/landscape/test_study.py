@@ -1,4 +1,4 @@
-"""mlpx.landscape._study: the three loss setups of Cetinsoy, Mazari & Rhouma."""
+"""mlpx.landscape._study: the paper's three loss setups and the log-loss reference."""
 
 import numpy as np
 import pandas as pd
