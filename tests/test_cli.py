@@ -85,6 +85,8 @@ def user_errors(tmp_path):
         "--learning-rate": (["--learning-rate", "0"], "--learning-rate: must be > 0"),
         "--setups": (["--setups", "hinge"], "--setups: unknown setups ['hinge']"),
         "--tau": (["--tau", "-0.5"], "--tau: must be >= 0"),
+        "--until": (["--until", "forever"], "--until: invalid choice"),
+        "--grad-tol": (["--grad-tol", "0"], "--grad-tol: must be > 0"),
         "--init": (["--init", "xavier"], "--init: invalid choice"),
         "--init-scale": (["--init-scale", "0"], "--init-scale: must be > 0"),
         "--task": (["--task", "clustering"], "--task: invalid choice"),

@@ -101,6 +101,12 @@ def add_parser(subparsers):
                         "for the i-th seed, as Cetinsoy, Mazari & Rhouma)")
     p.add_argument("--init-scale", type=number(0, low_open=True), default=None,
                    help="standard deviation s of --init normal")
+    p.add_argument("--until", default="budget", choices=["budget", "tolerance"],
+                   help="budget: train every run for --epochs; tolerance: also stop a run "
+                        "once it is at a critical point (gradient norm <= --grad-tol and "
+                        "<= 1e-2 times its initial value), checked after every epoch")
+    p.add_argument("--grad-tol", type=number(0, low_open=True), default=1e-3,
+                   help="largest full-batch gradient norm of a run at a critical point")
     p.add_argument("--tau", type=number(0), default=0.1,
                    help="weights differing by more than tau are counted")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
@@ -327,6 +333,7 @@ def main(args):
                 study = agreement_study(
                     X_tr, y_tr, X_test=X_te, y_test=y_te, seeds=range(args.seeds),
                     hidden_layer_sizes=hidden, epochs=args.epochs, solver=args.solver,
+                    until=args.until, grad_tol=args.grad_tol,
                     alpha=args.alpha, setups=setups, batch_size=min(args.batch_size, len(X_tr)),
                     learning_rate_init=args.learning_rate, tau=args.tau, **init,
                     n_jobs=args.n_jobs, verbose=True,
@@ -363,6 +370,17 @@ def main(args):
                   f"{r.aligned_weight_distance_mean:.3g}, "
                   f"{r.aligned_weight_diff_count_mean:.0f} differ")
     _report_convergence(caught, args)
+    if args.until == "tolerance":
+        unit = "iterations" if args.solver == "lbfgs" else "epochs"
+        print(f"\nTrained until a critical point or {args.epochs} {unit}; what ended each run:")
+        for setup in study.setups:
+            ended = study.arrays[setup]["stopped_by"]
+            counts = {why: int((ended == why).sum()) for why in ("tolerance", "budget", "solver")}
+            last = int(study.arrays[setup]["stop_epoch"][ended == "tolerance"].max(initial=0))
+            print(f"  {setup}: tolerance {counts['tolerance']}"
+                  + (f" (the last after {last} {unit})" if counts["tolerance"] else "")
+                  + f", budget {counts['budget']}"
+                  + (f", L-BFGS's own criterion {counts['solver']}" if counts["solver"] else ""))
     agreement = ("share of samples two seeds label alike"
                  if "classification" in study.meta["kinds"].values() else
                  "share of samples on which two seeds' predictions differ by at most "
@@ -370,7 +388,8 @@ def main(args):
     print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
           f"agreement = {agreement}, mean over pairs; at a "
           "critical point = seeds whose full-batch gradient norm of the training objective "
-          f"is <= {study.meta['grad_tol']:g} at the end; constant = the best constant "
+          f"is <= {study.meta['grad_tol']:g} and <= {study.meta['grad_rtol']:g} times its "
+          "initial value at the end; constant = the best constant "
           "predictor (training class frequencies or mean), the floor to beat.")
     if (summary.n_converged < args.seeds).any():
         print("Runs that did not reach a critical point were compared before convergence: "

@@ -34,7 +34,7 @@ from mlpx.landscape._agreement import KINDS, _agree_mask, check_tau, flat_params
 from mlpx.landscape._compiled import compiled_eligible
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
-from mlpx.landscape._results import SeedStudy
+from mlpx.landscape._results import SeedStudy, at_critical_point
 
 RECORDABLE = ("loss", "predictions", "params")
 
@@ -108,8 +108,12 @@ class SeedTask:
 
     def __init__(self, setup, index, seed, estimator, X, y, X_test=None, y_test=None,
                  y_score=None, y_test_score=None, init="default", init_scale=None,
-                 record=("loss",), record_every=1, predict=None, kind="classification"):
+                 record=("loss",), record_every=1, predict=None, kind="classification",
+                 grad_tol=None, grad_rtol=None):
         self.setup, self.index, self.seed = setup, index, seed
+        # None: train for the estimator's max_iter epochs; else also stop at the
+        # first recorded epoch whose full-batch gradient norm is <= grad_tol
+        self.grad_tol, self.grad_rtol = grad_tol, grad_rtol
         self.estimator = estimator
         self.X, self.y, self.X_test, self.y_test = X, y, X_test, y_test
         self.y_score = y if y_score is None else y_score
@@ -156,18 +160,25 @@ def _record(est, task, run, running_loss=None):
         run["params"].append(flat_params(est).copy())
 
 
-def final_gradient_norm(est, X, y):
+def final_gradient_norm(est, X, y, params=None):
     """Euclidean norm of the gradient of `est`'s training objective (mean data
-    loss plus the L2 penalty) over all of (X, y), at its current weights: zero
-    at a critical point, whatever the solver's own stopping rule."""
-    _, grad = network_of(est).loss_gradient(params_of(est), X, targets_of(est, y),
-                                            alpha=est.alpha)
+    loss plus the L2 penalty) over all of (X, y), at its current weights (or at
+    `params`): zero at a critical point, whatever the solver's own stopping rule."""
+    params = params_of(est) if params is None else params.astype(params_of(est).dtype)
+    _, grad = network_of(est).loss_gradient(params, X, targets_of(est, y), alpha=est.alpha)
     return float(np.linalg.norm(grad.astype(np.float64)))
 
 
 def _new_run():
     return {k: [] for k in ("train_loss", "penalty", "train_score", "test_loss", "test_score",
                             "train_pred", "test_pred", "params")}
+
+
+def _repeat_last(run):
+    """Record a stopped run again at a later epoch: its weights no longer change."""
+    for values in run.values():
+        if isinstance(values, list) and values:
+            values.append(values[-1])
 
 
 def _start_state(task, units):
@@ -201,13 +212,25 @@ def train_one(task):
         run["epochs"] = [est.max_iter]
         run["estimator"] = est
         run["grad_norm"] = final_gradient_norm(est, X, y)
+        run["grad_norm_start"] = final_gradient_norm(est, X, y, theta)
+        run["stop_epoch"] = est.n_iter_
+        if task.grad_tol is not None and at_critical_point(
+                run["grad_norm"], run["grad_norm_start"], task.grad_tol, task.grad_rtol):
+            run["stopped_by"] = "tolerance"
+        else:
+            run["stopped_by"] = "budget" if est.n_iter_ >= est.max_iter else "solver"
         return run
 
     n_epochs, shuffle, warm_start = est.max_iter, est.shuffle, est.warm_start
     est.set_params(shuffle=False, warm_start=False)
     epochs = set(recorded_epochs(n_epochs, task.record_every))
     order = np.arange(X.shape[0])
+    run["stopped_by"], run["stop_epoch"] = "budget", n_epochs
     for epoch in range(1, n_epochs + 1):
+        if run["stopped_by"] == "tolerance":
+            if epoch in epochs:
+                _repeat_last(run)
+            continue
         if shuffle:
             perm = np.arange(X.shape[0])
             rs.shuffle(perm)  # the draw of sklearn.utils.shuffle, as fit makes it
@@ -217,15 +240,23 @@ def train_one(task):
             Xe, ye = X, y
         if epoch == 1:
             fit_from(est, Xe, ye, init_params=theta, incremental=True)
+            run["grad_norm_start"] = final_gradient_norm(est, X, y, theta)
         else:
             est.partial_fit(Xe, ye)
         if epoch in epochs:
             _record(est, task, run, float(est.loss_curve_[-1]))
+            if (task.grad_tol is not None and epoch < n_epochs and at_critical_point(
+                    final_gradient_norm(est, X, y), run["grad_norm_start"], task.grad_tol,
+                    task.grad_rtol)):
+                run["stopped_by"], run["stop_epoch"] = "tolerance", epoch
     est.set_params(shuffle=shuffle, warm_start=warm_start)
-    est.n_iter_ = n_epochs  # partial_fit counts its own single epoch
+    est.n_iter_ = run["stop_epoch"]  # partial_fit counts its own single epoch
     run["epochs"] = sorted(epochs)
     run["estimator"] = est
     run["grad_norm"] = final_gradient_norm(est, X, y)
+    if task.grad_tol is not None and at_critical_point(
+            run["grad_norm"], run["grad_norm_start"], task.grad_tol, task.grad_rtol):
+        run["stopped_by"] = "tolerance"
     return run
 
 
@@ -243,6 +274,9 @@ def run_compiled(tasks, units):
         run["epochs"] = epochs
         run["estimator"] = est
         run["grad_norm"] = final_gradient_norm(est, task.X, task.y)
+        run["grad_norm_start"] = final_gradient_norm(est, task.X, task.y,
+                                                     _start_state(task, units)[0])
+        run["stopped_by"], run["stop_epoch"] = "budget", epochs[-1]
     return runs
 
 

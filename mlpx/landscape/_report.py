@@ -3,8 +3,13 @@ what the run measured, and where the evidence is weak."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from mlpx.landscape._results import SeedStudy
 
 #: Pairs "label alike" when they agree on at least this share of the samples.
 AGREE = 0.95
@@ -56,7 +61,7 @@ def setup_facts(study) -> pd.DataFrame:
             "agreement_mean": float(agree.mean()), "agreement_min": float(agree.min()),
             "epochs_to_settle": _epochs_to_settle(study.per_seed[study.per_seed.setup == setup]),
             "n_converged": None if grad is None else int(np.count_nonzero(
-                grad <= study.meta["grad_tol"])),
+                study.converged(setup))),
             "grad_norm_max": None if grad is None else float(grad.max()),
         })
     return pd.DataFrame(rows).set_index("setup")
@@ -129,7 +134,7 @@ def _claims(facts, setups, k):
     return out
 
 
-def agreement_report(study, baseline: pd.DataFrame | None = None, *,
+def agreement_report(study: SeedStudy, baseline: pd.DataFrame | None = None, *,
                      description: str = "") -> str:
     """A short markdown report of an agreement study.
 
@@ -179,9 +184,16 @@ def agreement_report(study, baseline: pd.DataFrame | None = None, *,
             f"| {setup} | {f.loss_min:.4g}-{f.loss_max:.4g} | {const} | "
             f"{test} | {f.agreement_mean:.1%}, "
             f"{f.agreement_min:.1%} | {conv} | {s.weight_diff_count_mean:.0f} / {aligned} |")
-    lines += ["", f"A run is at a critical point when the full-batch gradient norm of its "
-              f"training objective is at most {study.meta['grad_tol']:g}.", "",
-              "## The paper's claims against this run", ""]
+    lines += ["", "A run is at a critical point when the full-batch gradient norm of its "
+              f"training objective is at most {study.meta['grad_tol']:g} and at most "
+              f"{study.meta.get('grad_rtol', np.inf):g} times its value at the initial "
+              "weights.", ""]
+    if study.meta.get("until") == "tolerance":
+        ended = "; ".join(
+            f"{s}: {int((study.arrays[s]['stopped_by'] == 'tolerance').sum())} of {k} at the "
+            "tolerance" for s in setups)
+        lines += [f"Each run trained until a critical point or the budget ({ended}).", ""]
+    lines += ["## The paper's claims against this run", ""]
     claims = _claims(facts, setups, k)
     if not claims:
         lines.append("None of the paper's setups was run.")

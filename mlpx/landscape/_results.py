@@ -37,9 +37,18 @@ FORMAT_VERSION = 1
 MANIFEST = "study.json"
 _PER_RUN_SCALARS = ("train_loss", "test_loss", "penalty", "train_score", "test_score")
 _PER_RUN_ARRAYS = ("train_pred", "test_pred", "params")
-#: A run whose final full-batch gradient norm is at most this counts as having
-#: reached a critical point (the study says how many did).
+#: A run counts as having reached a critical point when its final full-batch
+#: gradient norm is at most GRAD_TOL and at most GRAD_RTOL times the norm at its
+#: initial weights: the relative test keeps a plateau, where the gradient is
+#: small from the start (squared error on softmax outputs), from passing.
 GRAD_TOL = 1e-3
+GRAD_RTOL = 1e-2
+
+
+def at_critical_point(grad_norm, start_norm, tol=GRAD_TOL, rtol=GRAD_RTOL):
+    """Whether runs with these final and initial gradient norms count as at a
+    critical point (elementwise on arrays)."""
+    return (np.asarray(grad_norm) <= tol) & (np.asarray(grad_norm) <= rtol * np.asarray(start_norm))
 # pandas < 3 parses floats exactly only when asked; pandas 3 always does (and
 # deprecates the option).
 _EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
@@ -198,6 +207,8 @@ class SeedStudy:
         record: Sequence[str],
         tau: float,
         regression_tol: dict[str, float | None],
+        grad_tol: float = GRAD_TOL,
+        grad_rtol: float = GRAD_RTOL,
         **meta: Any,
     ) -> SeedStudy:
         """Assemble a study from the per-seed outputs of the training workers.
@@ -213,6 +224,9 @@ class SeedStudy:
             Threshold of the weight-difference counts.
         regression_tol : dict of str to float or None
             Absolute agreement tolerance of each regression setup.
+        grad_tol, grad_rtol : float, default=GRAD_TOL, GRAD_RTOL
+            A run is at a critical point when its final gradient norm is at
+            most grad_tol and at most grad_rtol times its initial one.
         **meta
             More JSON-compatible description to keep.
         """
@@ -230,6 +244,11 @@ class SeedStudy:
                     arr[key] = np.stack([np.stack(r[key]) for r in runs])
             if "grad_norm" in runs[0]:
                 arr["grad_norm"] = np.array([r["grad_norm"] for r in runs], dtype=float)
+                arr["grad_norm_start"] = np.array([r["grad_norm_start"] for r in runs],
+                                                  dtype=float)
+            if "stopped_by" in runs[0]:
+                arr["stopped_by"] = np.array([r["stopped_by"] for r in runs], dtype=str)
+                arr["stop_epoch"] = np.array([r["stop_epoch"] for r in runs], dtype=np.int64)
             arr.update(_aligned_distances(estimators[setup], tau))
             arrays[setup] = arr
         meta = _jsonable(dict(
@@ -244,7 +263,8 @@ class SeedStudy:
             record=list(record),
             tau=tau,
             regression_tol_abs=regression_tol,
-            grad_tol=GRAD_TOL,
+            grad_tol=grad_tol,
+            grad_rtol=grad_rtol,
             estimators={
                 s: {"class": type(e[0]).__name__, "params": e[0].get_params()}
                 for s, e in estimators.items()
@@ -270,8 +290,11 @@ class SeedStudy:
             activation's symmetries, see :func:`align`), as recorded; the
             largest final full-batch gradient norm of the training objective
             over the seeds (``grad_norm_max``) and how many seeds ended at a
-            critical point, gradient norm <= ``meta["grad_tol"]``
-            (``n_converged``).
+            critical point, gradient norm <= ``meta["grad_tol"]`` and <=
+            ``meta["grad_rtol"]`` times its initial value (``n_converged``,
+            see :func:`at_critical_point`); where recorded, how many seeds' training ended
+            because they met that tolerance (``n_stopped_at_tol``) and the
+            last epoch any seed trained (``stop_epoch_max``).
         """
         rows = []
         for setup in self.setups:
@@ -292,9 +315,32 @@ class SeedStudy:
             grad = self.arrays[setup].get("grad_norm")
             if grad is not None:
                 row["grad_norm_max"] = float(grad.max())
-                row["n_converged"] = int(np.count_nonzero(grad <= self.meta["grad_tol"]))
+                row["n_converged"] = int(np.count_nonzero(self.converged(setup)))
+            stopped = self.arrays[setup].get("stopped_by")
+            if stopped is not None:
+                row["n_stopped_at_tol"] = int(np.count_nonzero(stopped == "tolerance"))
+                row["stop_epoch_max"] = int(self.arrays[setup]["stop_epoch"].max())
             rows.append(row)
         return pd.DataFrame(rows).set_index("setup")
+
+    def converged(self, setup: str | None = None) -> np.ndarray:
+        """Per seed, whether the run ended at a critical point (see
+        :func:`at_critical_point` and ``meta['grad_tol']``, ``meta['grad_rtol']``).
+
+        Parameters
+        ----------
+        setup : str, default=None
+            None for the study's only setup.
+
+        Returns
+        -------
+        converged : ndarray of bool, shape (n_seeds,)
+        """
+        arr = self.arrays[self._check_setup(setup)]
+        if "grad_norm" not in arr:
+            raise ValueError("This study recorded no gradient norms (saved by an older mlpx).")
+        return at_critical_point(arr["grad_norm"], arr.get("grad_norm_start", np.inf),
+                                 self.meta["grad_tol"], self.meta.get("grad_rtol", np.inf))
 
     def agreement_matrix(
         self,

@@ -25,7 +25,7 @@ from mlpx.landscape._ensemble import (
     run_tasks,
 )
 from mlpx.landscape._initialization import check_init
-from mlpx.landscape._results import SeedStudy
+from mlpx.landscape._results import GRAD_RTOL, GRAD_TOL, SeedStudy
 
 #: Setup name -> what it trains: the paper's three on class labels (MSE without
 #: and with softmax, binary cross-entropy), the modern log-loss reference, and
@@ -108,6 +108,9 @@ def agreement_study(
     record_every: int = 1,
     tau: float = 0.1,
     regression_tol: float = 0.1,
+    until: Literal["budget", "tolerance"] = "budget",
+    grad_tol: float = GRAD_TOL,
+    grad_rtol: float = GRAD_RTOL,
     estimator_params: Mapping[str, Any] | None = None,
     n_jobs: int | None = None,
     verbose: bool = False,
@@ -150,7 +153,8 @@ def agreement_study(
         At least two distinct seeds.
     hidden_layer_sizes : tuple of int, default=(10, 10)
     epochs : int, default=30
-        Epochs of every run (no early stop).
+        Epochs of every run ('sgd', 'adam'; iterations of 'lbfgs'): the
+        budget.
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
     alpha : float, default=1e-4
         L2 penalty.
@@ -172,6 +176,20 @@ def agreement_study(
         Threshold of the weight-difference counts.
     regression_tol : float, default=0.1
         Agreement tolerance of 'mse_regression', in standard deviations of y.
+    until : {'budget', 'tolerance'}, default='budget'
+        'budget': every run trains for `epochs`. 'tolerance': a run also stops
+        at the first recorded epoch where it is at a critical point (see
+        `grad_tol`); its weights are kept (and
+        recorded unchanged) for the remaining epochs. Each run's
+        ``stopped_by`` ('tolerance', 'budget', or for 'lbfgs' 'solver': its
+        own criterion) and ``stop_epoch`` are in ``study.arrays``.
+    grad_tol, grad_rtol : float, default=1e-3, 1e-2
+        A run is at a critical point when the full-batch gradient norm of its
+        training objective is at most grad_tol and at most grad_rtol times its
+        value at the run's initial weights (``summary()['n_converged']``,
+        ``study.converged(setup)``); the relative test keeps a plateau, where
+        the gradient is small from the start, from passing. The criterion of
+        until='tolerance'.
     estimator_params : dict, default=None
         More parameters for every estimator (e.g. ``{"momentum": 0.5}``).
     n_jobs : int, default=None
@@ -198,6 +216,12 @@ def agreement_study(
     """
     seeds = check_seeds(seeds)
     tau = check_tau(tau)
+    if until not in ("budget", "tolerance"):
+        raise ValueError(f"until must be 'budget' or 'tolerance', got {until!r}.")
+    for name, value in (("grad_tol", grad_tol), ("grad_rtol", grad_rtol)):
+        if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                or not np.isfinite(value) or value <= 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}.")
     if not isinstance(epochs, numbers.Integral) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}.")
     X, y, X_test, y_test = check_data(X, y, X_test, y_test)
@@ -240,7 +264,8 @@ def agreement_study(
             SeedTask(setup, i, seed, est, X, y_fit, X_test, y_test_fit, y_score=y_score,
                      y_test_score=y_test_score, init=init,
                      init_scale=None if scales is None else scales[i], record=record,
-                     record_every=record_every, predict=predict, kind=kinds[setup])
+                     record_every=record_every, predict=predict, kind=kinds[setup],
+                     grad_tol=grad_tol if until == "tolerance" else None, grad_rtol=grad_rtol)
             for i, seed in enumerate(seeds)
         ]
     runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose, desc="seeds x setups")
@@ -253,6 +278,9 @@ def agreement_study(
         record=record,
         tau=tau,
         regression_tol={s: tols[s] for s in setups},
+        grad_tol=float(grad_tol),
+        grad_rtol=float(grad_rtol),
+        until=until,
         init={"scheme": init, "scales": scales},
         setup_descriptions={s: SETUPS[s] for s in setups},
         classes=None if classes is None else classes.tolist(),

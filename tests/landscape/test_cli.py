@@ -272,3 +272,19 @@ def test_raw_and_aligned_weight_differences_are_printed(tmp_path, capsys):
     line = next(x for x in text.splitlines() if x.startswith("  bce_sigmoid: raw L2"))
     assert f"aligned L2 {summary.aligned_weight_distance_mean:.3g}" in line
     assert "canonical scaling" in text  # the default activation is relu
+
+
+def test_until_tolerance_says_what_ended_each_run(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert run(["--seeds", "2", "--epochs", "150", "--hidden", "6", "--setups",
+                "mse_no_softmax", "--learning-rate", "0.05", "--until", "tolerance",
+                "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    study = SeedStudy.load(out)
+    ended = study.arrays["mse_no_softmax"]["stopped_by"]
+    n_tol = int((ended == "tolerance").sum())
+    assert f"mse_no_softmax: tolerance {n_tol}" in text
+    assert f"budget {int((ended == 'budget').sum())}" in text
+    assert study.meta["until"] == "tolerance"
+    report = (out / "report.md").read_text()
+    assert f"mse_no_softmax: {n_tol} of 2 at the tolerance" in report

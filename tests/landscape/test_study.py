@@ -7,6 +7,8 @@ from sklearn.datasets import load_digits
 
 from mlpx import MLPXClassifier, MLPXRegressor
 from mlpx.landscape import agreement_study
+from mlpx.landscape._ensemble import final_gradient_norm
+from mlpx.landscape._results import at_critical_point
 
 SMALL = dict(hidden_layer_sizes=(8,), epochs=2)
 
@@ -126,3 +128,50 @@ def test_bad_targets(digits):
         agreement_study(X, y, X_test=X_test, y_test=y_test + 100, seeds=[0, 1], **SMALL)
     with pytest.raises(ValueError, match="do not apply"):
         agreement_study(X, y + 0.5, setups=["logloss_softmax"], seeds=[0, 1], **SMALL)
+
+
+@pytest.fixture(scope="module")
+def until_tolerance():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+    settings = dict(seeds=[0, 1], hidden_layer_sizes=(6,), epochs=150, learning_rate_init=0.05,
+                    setups=["mse_no_softmax"])
+    return (X, y, agreement_study(X, y, until="tolerance", **settings),
+            agreement_study(X, y, **settings))
+
+
+def test_until_tolerance_stops_a_run_at_its_first_critical_point(until_tolerance):
+    X, y, study, budget = until_tolerance
+    arr, full = study.arrays["mse_no_softmax"], budget.arrays["mse_no_softmax"]
+    assert sorted(arr["stopped_by"]) == ["budget", "tolerance"]
+    for k, (why, stop) in enumerate(zip(arr["stopped_by"], arr["stop_epoch"])):
+        est = study.estimators["mse_no_softmax"][k]
+        assert est.n_iter_ == stop
+        # the same trajectory as the budget run up to the stop, then frozen
+        np.testing.assert_array_equal(arr["train_loss"][k, :stop], full["train_loss"][k, :stop])
+        assert (arr["train_loss"][k, stop - 1:] == arr["train_loss"][k, stop - 1]).all()
+        # and the criterion holds exactly when the run says it stopped on it
+        met = (arr["grad_norm"][k] <= 1e-3) and (arr["grad_norm"][k]
+                                                  <= 1e-2 * arr["grad_norm_start"][k])
+        assert met == (why == "tolerance") == study.converged("mse_no_softmax")[k]
+        if why == "tolerance":
+            assert stop < 150
+            # it had not met the criterion one epoch earlier: the first critical point
+            before = final_gradient_norm(est, X, np.eye(10)[y], arr["params"][k, stop - 2])
+            assert not at_critical_point(before, arr["grad_norm_start"][k])
+    assert study.summary().loc["mse_no_softmax", "n_stopped_at_tol"] == 1
+
+
+def test_a_plateau_with_a_small_gradient_from_the_start_is_not_a_critical_point():
+    assert not at_critical_point(5e-4, 6e-4)    # small, but barely moved from the start
+    assert at_critical_point(5e-4, 0.1)
+    assert not at_critical_point(2e-3, 1.0)     # moved, but not small
+    np.testing.assert_array_equal(at_critical_point([1e-4, 1e-2], [1.0, 1.0]), [True, False])
+
+
+@pytest.mark.parametrize("bad", [dict(until="forever"), dict(grad_tol=0), dict(grad_rtol=-1),
+                                 dict(grad_tol=float("nan"))])
+def test_bad_stopping_settings_are_refused(digits, bad):
+    X, y, _, _ = digits
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        agreement_study(X, y, seeds=[0, 1], **SMALL, **bad)
