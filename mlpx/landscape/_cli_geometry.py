@@ -392,13 +392,21 @@ class _Width:
 
     @staticmethod
     def format(table):
+        k = len(table.attrs["seeds"])
         rows = [[w, r.n_params, f"{r.train_mean:.4f} ± {r.train_std:.4f}",
                  f"{r.train_rel_std:.3f}", f"{r.test_mean:.4f} ± {r.test_std:.4f}",
-                 f"{r.test_rel_std:.3f}"] for w, r in table.iterrows()]
-        return "\n" + _table(["width", "params", "train loss", "train std/mean", "test loss",
-                              "test std/mean"], rows) + (
-            f"\n\nFinal data losses (no penalty), mean ± std over "
-            f"{len(table.attrs['seeds'])} seeds.")
+                 f"{r.test_rel_std:.3f}",
+                 f"{int(r.n_converged)}/{k} (max |grad| {r.grad_norm_max:.2g})"]
+                for w, r in table.iterrows()]
+        text = "\n" + _table(["width", "params", "train loss", "train std/mean", "test loss",
+                              "test std/mean", "at a critical point"], rows) + (
+            f"\n\nFinal data losses (no penalty), mean ± std over {k} seeds; at a critical "
+            "point: full-batch gradient norm <= 1e-3 and <= 1e-2 times its initial value.")
+        if (table.n_converged < k).any():
+            text += ("\nWidths with runs away from a critical point compare losses after a "
+                     "budget, not at minima: their spread depends on --epochs (raise it, or "
+                     "use --solver lbfgs).")
+        return text
 
 
 def width_main(args):

@@ -91,7 +91,10 @@ def width_study(
     Each width trains ``len(seeds)`` clones of `estimator` with
     :func:`mlpx.landscape.train_seeds` (every epoch of ``max_iter`` is run;
     no early stop on ``tol``), then takes the data loss (no L2 penalty) of
-    each final network on the training data and on the test data.
+    each final network on the training data and on the test data. The
+    spread compares minima only where the runs reached one: the table counts
+    them (``n_converged``); ``solver='lbfgs'`` with a large ``max_iter``
+    gets most runs of small networks there.
 
     Parameters
     ----------
@@ -118,7 +121,11 @@ def width_study(
     -------
     table : pandas.DataFrame
         One row per width, indexed by ``width`` (the int, or the tuple as a
-        string): ``hidden_layer_sizes``, ``n_params``, ``n_seeds``, and for
+        string): ``hidden_layer_sizes``, ``n_params``, ``n_seeds``,
+        ``n_converged`` (seeds that ended at a critical point, as
+        :meth:`SeedStudy.converged` tests it: only their losses are minima,
+        so a spread over unconverged runs depends on the budget) and
+        ``grad_norm_max`` (the largest final gradient norm), and for
         ``train`` (and ``test``): ``_mean``, ``_std`` (ddof=1), ``_rel_std``
         (std / mean), ``_min``,
         ``_max``, quantiles ``_q10``, ``_q25``, ``_q50``, ``_q75``, ``_q90``,
@@ -152,12 +159,16 @@ def width_study(
         losses = {"train": [data_loss(m, X, y) for m in models]}
         if X_test is not None:
             losses["test"] = [data_loss(m, X_test, y_test) for m in models]
-        final.append((h, int(network_of(models[0]).n_params), losses))
+        converged = study.converged(study.setups[0])
+        grad = study.arrays[study.setups[0]]["grad_norm"]
+        final.append((h, int(network_of(models[0]).n_params), losses,
+                      int(converged.sum()), float(grad.max())))
     edges = {s: _edges(np.concatenate([f[2][s] for f in final]), bins) for s in splits}
     rows = []
-    for w, (h, size, losses) in zip(widths, final):
+    for w, (h, size, losses, n_converged, grad_max) in zip(widths, final):
         row = {"width": w if isinstance(w, numbers.Integral) else str(h),
-               "hidden_layer_sizes": h, "n_params": size, "n_seeds": len(seeds)}
+               "hidden_layer_sizes": h, "n_params": size, "n_seeds": len(seeds),
+               "n_converged": n_converged, "grad_norm_max": grad_max}
         for s in splits:
             row.update(_distribution(losses[s], s, edges[s]))
         rows.append(row)

@@ -7,6 +7,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx.landscape._ensemble import final_gradient_norm
 from mlpx.landscape._losses import data_loss
 from mlpx.landscape._width import plot_width_study, width_study
 
@@ -53,6 +54,23 @@ def test_losses_are_those_of_a_plain_fit(table, digits):
     assert table.loc[16, "train_losses"][2] == pytest.approx(data_loss(est, X, y), rel=1e-9)
     assert table.loc[16, "test_losses"][2] == pytest.approx(data_loss(est, X_test, y_test),
                                                             rel=1e-9)
+
+
+def test_the_table_counts_the_runs_that_reached_a_critical_point(table, digits):
+    X, y, _, _ = digits
+    # 8 Adam epochs: none at a critical point, and the largest gradient says so
+    assert list(table.n_converged) == [0, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPXClassifier(hidden_layer_sizes=(16,), max_iter=8, batch_size=32,
+                             learning_rate_init=3e-3, random_state=1, tol=0,
+                             n_iter_no_change=100).fit(X, y)
+    grad = final_gradient_norm(est, X, y)
+    assert grad <= table.loc[16, "grad_norm_max"] and grad > 1e-3
+    # L-BFGS to its tolerance: every run of the wide network at a critical point
+    lbfgs = width_study(MLPXClassifier(solver="lbfgs", max_iter=3000, tol=1e-9), X[:100],
+                        y[:100], [16], [0, 1])
+    assert lbfgs.loc[16, "n_converged"] == 2 and lbfgs.loc[16, "grad_norm_max"] <= 1e-3
 
 
 def test_wider_networks_reach_lower_losses(table):
