@@ -86,6 +86,8 @@ def user_errors(tmp_path):
         "--setups": (["--setups", "hinge"], "--setups: unknown setups ['hinge']"),
         "--tau": (["--tau", "-0.5"], "--tau: must be >= 0"),
         "--until": (["--until", "forever"], "--until: invalid choice"),
+        "--record": (["--record", "weights"], "--record: unknown records ['weights']"),
+        "--record-every": (["--record-every", "0"], "--record-every: must be at least 1"),
         "--grad-tol": (["--grad-tol", "0"], "--grad-tol: must be > 0"),
         "--init": (["--init", "xavier"], "--init: invalid choice"),
         "--init-scale": (["--init-scale", "0"], "--init-scale: must be > 0"),

@@ -49,6 +49,37 @@ def _setups(text):
     return setups
 
 
+def _record(text):
+    """An argparse type: comma-separated names of what to record every epoch."""
+    from mlpx.landscape._ensemble import RECORDABLE
+
+    record = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in record if s not in RECORDABLE]
+    if unknown or not record:
+        raise argparse.ArgumentTypeError(
+            f"unknown records {unknown or [text]}; choose from {', '.join(RECORDABLE)}")
+    return record
+
+
+def recorded_bytes(n_runs, n_records, size, n_train, n_test, record):
+    """Bytes of the arrays a study records (arrays.npz, about as much in memory)."""
+    per_record = 0
+    if "loss" in record:
+        per_record += 5 * 8
+    if "predictions" in record:
+        per_record += 8 * (n_train + n_test)
+    if "params" in record:
+        per_record += 8 * size
+    return n_runs * n_records * per_record
+
+
+def _human(n_bytes):
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n_bytes < 1000 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+
+
 def _init(args):
     """agreement_study's init and init_scale from --init and --init-scale."""
     if args.init == "paper":
@@ -101,6 +132,12 @@ def add_parser(subparsers):
                         "for the i-th seed, as Cetinsoy, Mazari & Rhouma)")
     p.add_argument("--init-scale", type=number(0, low_open=True), default=None,
                    help="standard deviation s of --init normal")
+    p.add_argument("--record", type=_record, default=("loss", "predictions", "params"),
+                   help="what to record at each recorded epoch, comma separated: loss, "
+                        "predictions (agreement over epochs), params (raw weight "
+                        "differences over epochs); the final networks are always kept")
+    p.add_argument("--record-every", type=integer(1), default=1,
+                   help="record every k-th epoch (and the last)")
     p.add_argument("--until", default="budget", choices=["budget", "tolerance"],
                    help="budget: train every run for --epochs; tolerance: also stop a run "
                         "once it is at a critical point (gradient norm <= --grad-tol and "
@@ -306,6 +343,7 @@ def _report_convergence(caught, args):
 
 def main(args):
     """Run `mlpx agreement` with parsed arguments; return the exit status."""
+    from mlpx._engine import n_params
     from mlpx.landscape._baseline import constant_baseline
     from mlpx.landscape._report import agreement_report
     from mlpx.landscape._results import atomic_directory
@@ -318,9 +356,16 @@ def main(args):
         init = _init(args)
         X_tr, X_te, y_tr, y_te, desc = load_dataset(args.dataset, args.test_size, args.task)
         n_out = output_count(y_tr)
-        check_memory(network_bytes([X_tr.shape[1], *hidden, n_out],
-                                   args.seeds * len(setups or CLASSIFICATION_SETUPS)),
-                     f"{args.seeds} seeds of a {X_tr.shape[1]}-{hidden}-{n_out} network")
+        n_runs = args.seeds * len(setups or CLASSIFICATION_SETUPS)
+        sizes = [X_tr.shape[1], *hidden, n_out]
+        n_records = (1 if args.solver == "lbfgs"
+                     else len(range(args.record_every, args.epochs + 1, args.record_every))
+                     + (args.epochs % args.record_every != 0))
+        size = recorded_bytes(n_runs, n_records, n_params(sizes), len(X_tr), len(X_te),
+                              args.record)
+        check_memory(network_bytes(sizes, n_runs) + size,
+                     f"{args.seeds} seeds of a {X_tr.shape[1]}-{hidden}-{n_out} network "
+                     f"and their records")
         out = Path(args.out)
         # Entered before training, so an unwritable --out fails at once.
         with atomic_directory(out, overwrite=True) as tmp:
@@ -328,12 +373,17 @@ def main(args):
                       else f"{args.epochs} epochs, batch {args.batch_size}")
             print(f"{desc}; hidden={hidden}, {args.solver}, {budget}, {args.seeds} seeds, "
                   f"init {args.init}", flush=True)
+            print(f"Recording {', '.join(args.record)} at {n_records} epoch(s) of {n_runs} "
+                  f"runs: about {_human(size)}"
+                  + (" (record less with --record loss,predictions or --record-every)"
+                     if size > 100e6 else ""), flush=True)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
                 study = agreement_study(
                     X_tr, y_tr, X_test=X_te, y_test=y_te, seeds=range(args.seeds),
                     hidden_layer_sizes=hidden, epochs=args.epochs, solver=args.solver,
-                    until=args.until, grad_tol=args.grad_tol,
+                    until=args.until, grad_tol=args.grad_tol, record=args.record,
+                    record_every=args.record_every,
                     alpha=args.alpha, setups=setups, batch_size=min(args.batch_size, len(X_tr)),
                     learning_rate_init=args.learning_rate, tau=args.tau, **init,
                     n_jobs=args.n_jobs, verbose=True,
@@ -357,6 +407,7 @@ def main(args):
     print()
     print(format_summary(summary, study.meta["scores"], baseline))
     if "aligned_weight_distance_mean" in summary:
+        raw = "weight_distance_mean" in summary  # recorded with params
         first = study.estimators[study.setups[0]][0]  # every setup: same architecture
         total = sum(W.size for W in first.coefs_) + sum(b.size for b in first.intercepts_)
         scaled = (" and both put in canonical scaling, so their L2 is on another scale than "
@@ -365,9 +416,10 @@ def main(args):
               f"differing by > tau={args.tau:g}; aligned = matched modulo the "
               f"{first.activation} network's symmetries{scaled}):")
         for setup, r in summary.iterrows():
-            print(f"  {setup}: raw L2 {r.weight_distance_mean:.3g}, "
-                  f"{r.weight_diff_count_mean:.0f} differ; aligned L2 "
-                  f"{r.aligned_weight_distance_mean:.3g}, "
+            print(f"  {setup}: "
+                  + (f"raw L2 {r.weight_distance_mean:.3g}, {r.weight_diff_count_mean:.0f} "
+                     "differ; " if raw else "")
+                  + f"aligned L2 {r.aligned_weight_distance_mean:.3g}, "
                   f"{r.aligned_weight_diff_count_mean:.0f} differ")
     _report_convergence(caught, args)
     if args.until == "tolerance":

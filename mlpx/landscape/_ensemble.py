@@ -34,6 +34,7 @@ from mlpx.landscape._agreement import KINDS, _agree_mask, check_tau, flat_params
 from mlpx.landscape._compiled import compiled_eligible
 from mlpx.landscape._initialization import check_init, initial_params, layer_units
 from mlpx.landscape._losses import data_loss
+from mlpx.landscape._progress import progress, progress_bar
 from mlpx.landscape._results import SeedStudy, at_critical_point
 
 RECORDABLE = ("loss", "predictions", "params")
@@ -260,16 +261,27 @@ def train_one(task):
     return run
 
 
-def run_compiled(tasks, units):
+def run_compiled(tasks, units, verbose=False):
     """All tasks (one setup, layer sizes `units`) in one compiled call; records
-    as train_one does."""
+    as train_one does. verbose: a progress bar over the recorded epochs of
+    every seed."""
     runs = [_new_run() for _ in tasks]
     epochs = recorded_epochs(tasks[0].estimator.max_iter, tasks[0].record_every)
-    ests = fit_seeds(
-        tasks[0].estimator, [(t.seed, *_start_state(t, units)) for t in tasks],
-        tasks[0].X, tasks[0].y, epochs,
-        lambda k, est, loss: _record(est, tasks[k], runs[k], loss),
-    )
+    bar = progress_bar(len(tasks) * len(epochs), "seed epochs") if verbose else None
+
+    def record(k, est, loss):
+        _record(est, tasks[k], runs[k], loss)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        ests = fit_seeds(
+            tasks[0].estimator, [(t.seed, *_start_state(t, units)) for t in tasks],
+            tasks[0].X, tasks[0].y, epochs, record,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     for run, est, task in zip(runs, ests, tasks):
         run["epochs"] = epochs
         run["estimator"] = est
@@ -280,7 +292,7 @@ def run_compiled(tasks, units):
     return runs
 
 
-def run_compiled_blocks(tasks, units):
+def run_compiled_blocks(tasks, units, verbose=False):
     """The tasks in blocks of seeds, each block one compiled call on a worker of
     joblib's active backend (e.g. a Dask cluster): as few round trips as
     workers, and every seed computes what run_compiled computes for it."""
@@ -291,6 +303,8 @@ def run_compiled_blocks(tasks, units):
     results = Parallel(return_as="generator")(
         delayed(run_compiled)([tasks[i] for i in block], units) for block in blocks
     )
+    if verbose:
+        results = progress(results, total=len(blocks), desc="blocks of seeds")
     return [run for block_runs in results for run in block_runs]
 
 
@@ -329,8 +343,6 @@ def run_tasks(tasks, n_jobs=None, verbose=False, desc="seeds"):
         delayed(train_one)(t) for t in tasks
     )
     if verbose:
-        from mlpx.landscape._progress import progress
-
         results = progress(results, total=len(tasks), desc=desc)
     return list(results)
 
@@ -453,9 +465,9 @@ def train_seeds(
     units = None if engine == "joblib" else layer_units(estimator, X, y)
     path = _use_compiled(engine, tasks, n_jobs, units)
     if path == "local":
-        runs = run_compiled(tasks, units)
+        runs = run_compiled(tasks, units, verbose)
     elif path == "blocks":
-        runs = run_compiled_blocks(tasks, units)
+        runs = run_compiled_blocks(tasks, units, verbose)
     else:
         runs = run_tasks(tasks, n_jobs=n_jobs, verbose=verbose)
     return SeedStudy.from_runs(

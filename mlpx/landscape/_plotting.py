@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from mlpx.landscape._results import SeedStudy
 
 
+#: Up to this many seeds (or pairs) are drawn one line (or cell label) each;
+#: more are summarised, so the figures stay readable for 2 to 100 seeds.
+FEW = 10
+
+
 def _pyplot():
     try:
         import matplotlib.pyplot as plt
@@ -74,12 +79,21 @@ def plot_loss_curves(
     if not splits:
         raise ValueError("No losses were recorded: train with record=('loss', ...).")
     fig, axes = _grid(plt, len(splits), len(setups), figsize)
+    few = len(study.seeds) <= FEW
     for c, setup in enumerate(setups):
         df = study.per_seed[study.per_seed.setup == setup]
         for r, split in enumerate(splits):
             ax = axes[r, c]
-            for seed, g in df.groupby("seed", sort=False):
-                ax.plot(g.epoch, g[f"{split}_loss"], label=f"seed {seed}")
+            for k, (seed, g) in enumerate(df.groupby("seed", sort=False)):
+                if few:
+                    ax.plot(g.epoch, g[f"{split}_loss"], label=f"seed {seed}")
+                else:
+                    ax.plot(g.epoch, g[f"{split}_loss"], color="0.6", lw=0.6, alpha=0.5,
+                            label="each seed" if k == 0 else None)
+            if not few:
+                median = df.groupby("epoch")[f"{split}_loss"].median()
+                ax.plot(median.index, median.to_numpy(), color="C0", lw=2,
+                        label=f"median of {len(study.seeds)} seeds")
             if log_y:
                 ax.set_yscale("log")
             ax.set_ylabel(f"{split} loss")
@@ -122,18 +136,32 @@ def plot_agreement_counts(
     if col not in study.pairs:
         raise ValueError(f"No {split} predictions were recorded: use record=('predictions',).")
     fig, axes = _grid(plt, 2, len(setups), figsize)
+    n_pairs = len(study.seeds) * (len(study.seeds) - 1) // 2
     for c, setup in enumerate(setups):
         df = study.pairs[study.pairs.setup == setup]
-        for (a, b), g in df.groupby(["seed_a", "seed_b"], sort=False):
-            axes[0, c].plot(g.epoch, g[f"{split}_agree_count"], label=f"seeds {a}-{b}")
-            axes[1, c].plot(g.epoch, g[f"{split}_disagree_count"])
+        rows = ((axes[0, c], f"{split}_agree_count"), (axes[1, c], f"{split}_disagree_count"))
+        if n_pairs <= FEW:
+            for (a, b), g in df.groupby(["seed_a", "seed_b"], sort=False):
+                for ax, col in rows:
+                    ax.plot(g.epoch, g[col], label=f"seeds {a}-{b}")
+        else:
+            for ax, col in rows:
+                q = df.groupby("epoch")[col].quantile([0.0, 0.1, 0.5, 0.9, 1.0]).unstack()
+                ax.fill_between(q.index, q[0.1], q[0.9], color="C0", alpha=0.3,
+                                label="10-90 % of pairs")
+                ax.plot(q.index, q[0.0], color="C0", lw=0.8, ls=":", label="min, max")
+                ax.plot(q.index, q[1.0], color="C0", lw=0.8, ls=":")
+                ax.plot(q.index, q[0.5], color="C0", lw=2, label=f"median of {n_pairs} pairs")
+        same, apart = (("predictions within tolerance", "predictions apart")
+                       if study.meta["kinds"][setup] == "regression"
+                       else ("same label", "different label"))
         axes[0, c].set_title(setup)
-        axes[0, c].set_ylabel(f"{split} samples, same label")
-        axes[1, c].set_ylabel(f"{split} samples, different label")
+        axes[0, c].set_ylabel(f"{split} samples, {same}")
+        axes[1, c].set_ylabel(f"{split} samples, {apart}")
         axes[1, c].set_xlabel("epoch")
         for ax in axes[:, c]:
             ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize="x-small", ncol=2)
+    axes[0, 0].legend(fontsize="x-small", ncol=2 if n_pairs <= FEW else 1)
     return fig
 
 
@@ -164,22 +192,27 @@ def plot_agreement_matrix(
     plt = _pyplot()
     setups = _setups(study, setups)
     mats = [study.agreement_matrix(s, epoch=epoch, split=split) for s in setups]
-    low = min(float(m.min()) for m in mats)
     figsize = figsize or (3.6 * len(setups) + 0.8, 3.6)
     fig, axes = plt.subplots(1, len(setups), figsize=figsize, squeeze=False,
                              layout="constrained")
-    labels = [str(s) for s in study.seeds]
+    K = len(study.seeds)
+    step = max(1, K // FEW)  # tick labels: at most about FEW of them
+    ticks = list(range(0, K, step))
     for ax, setup, M in zip(axes[0], setups, mats):
-        im = ax.imshow(M, vmin=low, vmax=1.0, cmap="viridis")
-        for i, j in np.ndindex(M.shape):
-            ax.text(j, i, f"{M[i, j]:.3f}", ha="center", va="center", fontsize="x-small",
-                    color="black" if M[i, j] > (low + 1) / 2 else "white")
-        ax.set_xticks(range(len(labels)), labels)
-        ax.set_yticks(range(len(labels)), labels)
+        # a share: the colours mean the same in every figure
+        im = ax.imshow(M, vmin=0.0, vmax=1.0, cmap="viridis")
+        if K <= FEW:
+            for i, j in np.ndindex(M.shape):
+                ax.text(j, i, f"{M[i, j]:.3f}", ha="center", va="center", fontsize="x-small",
+                        color="black" if M[i, j] > 0.5 else "white")
+        ax.set_xticks(ticks, [str(study.seeds[t]) for t in ticks])
+        ax.set_yticks(ticks, [str(study.seeds[t]) for t in ticks])
         ax.set_xlabel("seed")
         ax.set_title(setup)
     axes[0, 0].set_ylabel("seed")
     which = "last epoch" if epoch is None else f"epoch {epoch}"
     fig.suptitle(f"{split} agreement, {which}")
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="fraction labelled alike")
+    regression = all(study.meta["kinds"][s] == "regression" for s in setups)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8,
+                 label="fraction within tolerance" if regression else "fraction labelled alike")
     return fig

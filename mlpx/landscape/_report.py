@@ -178,12 +178,14 @@ def agreement_report(study: SeedStudy, baseline: pd.DataFrame | None = None, *,
         aligned = (f"{s.aligned_weight_diff_count_mean:.0f}"
                    if "aligned_weight_diff_count_mean" in s and
                    pd.notna(s.aligned_weight_diff_count_mean) else "-")
+        raw = (f"{s.weight_diff_count_mean:.0f}" if "weight_diff_count_mean" in s
+               else "not recorded")
         test = (f"{s.test_score_mean:.4f} ± {s.test_score_std:.4f}"
                 if "test_score_mean" in s and pd.notna(s.test_score_mean) else "-")
         lines.append(
             f"| {setup} | {f.loss_min:.4g}-{f.loss_max:.4g} | {const} | "
             f"{test} | {f.agreement_mean:.1%}, "
-            f"{f.agreement_min:.1%} | {conv} | {s.weight_diff_count_mean:.0f} / {aligned} |")
+            f"{f.agreement_min:.1%} | {conv} | {raw} / {aligned} |")
     lines += ["", "A run is at a critical point when the full-batch gradient norm of its "
               f"training objective is at most {study.meta['grad_tol']:g} and at most "
               f"{study.meta.get('grad_rtol', np.inf):g} times its value at the initial "

@@ -87,7 +87,7 @@ def test_ctrl_c_ends_a_study_with_one_line_and_no_output_folder(tmp_path):
         [sys.executable, "-c", "import signal, sys; "
          "signal.signal(signal.SIGINT, signal.default_int_handler); "  # even if inherited ignored
          "import mlpx.__main__ as m; sys.exit(m.main(sys.argv[1:]))",
-         "agreement", "--seeds", "2000", "--epochs", "200", "--out", str(out)],
+         "agreement", "--seeds", "2000", "--epochs", "200", "--record", "loss", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 120)
@@ -288,3 +288,20 @@ def test_until_tolerance_says_what_ended_each_run(tmp_path, capsys):
     assert study.meta["until"] == "tolerance"
     report = (out / "report.md").read_text()
     assert f"mse_no_softmax: {n_tol} of 2 at the tolerance" in report
+
+
+@pytest.mark.parametrize("record", ["loss,predictions,params", "loss,predictions"])
+def test_record_chooses_what_is_kept_and_the_size_is_estimated_first(tmp_path, capsys,
+                                                                     record):
+    out = tmp_path / "r"
+    assert run([*SMALL, "--record", record, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if x.startswith("Recording"))
+    value, unit = line.split("about ")[1].split()[:2]
+    estimate = float(value) * {"bytes": 1, "KB": 1e3, "MB": 1e6}[unit]
+    actual = (out / "arrays.npz").stat().st_size
+    assert 0.9 * actual < estimate < 1.1 * actual
+    study = SeedStudy.load(out)
+    assert ("params" in study.arrays["mse_no_softmax"]) == record.endswith("params")
+    assert ("raw L2" in text) == record.endswith("params")
+    assert "aligned L2" in text  # the final networks are always compared

@@ -331,3 +331,23 @@ def test_the_final_gradient_norm_is_that_of_the_training_objective():
         lm = net.loss_gradient(theta - e, X, Y, alpha=est.alpha)[0]
         grad[i] = (lp - lm) / (2 * h)
     assert final_gradient_norm(est, X, y) == pytest.approx(np.linalg.norm(grad), rel=1e-6)
+
+
+def test_the_compiled_path_shows_progress_over_seed_epochs(capsys):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    train_seeds(MLPXClassifier((8,), max_iter=5), X[:200] / 16, y[:200], range(3),
+                engine="compiled", verbose=True)
+    err = capsys.readouterr().err
+    assert "seed epochs" in err and "15/15" in err
+
+
+def test_without_tqdm_the_bar_prints_a_count_every_tenth(capsys):
+    from mlpx.landscape._progress import _PlainBar
+
+    bar = _PlainBar(25, "work")
+    for _ in range(25):
+        bar.update()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "work: 2/25" and lines[-1] == "work: 25/25" and len(lines) == 13
