@@ -50,6 +50,12 @@ class DivergenceError(ValueError):
     """Training diverged: the loss or the weights became NaN or infinite."""
 
 
+# scikit-learn's message for a fit whose weights became non-finite; the
+# DivergenceError of such a fit starts with it
+_NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain "
+               "large values and need to be preprocessed.")
+
+
 class MlpxVersionWarning(UserWarning):
     """A saved model is loaded by a different version of mlpx than saved it."""
 
@@ -278,10 +284,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         else:
             self._fit_lbfgs(X, Y, sample_weight)
         if not np.isfinite(self._params).all():
-            raise DivergenceError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
-            )
+            raise DivergenceError(_NON_FINITE)
         if self._outputs_overflow(X, x_max):
             raise DivergenceError(
                 "Solver produced parameter weights so large that the network's outputs "
@@ -319,7 +322,9 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         """
         self._validate_params()
         hidden = self._hidden_sizes()
-        first_pass = not hasattr(self, "coefs_") or (
+        # coefs_ set by hand on an estimator mlpx has not fitted: they are the start
+        assigned = hasattr(self, "coefs_") and not hasattr(self, "_params")
+        first_pass = assigned or not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, Y, x_max = self._validate_input(X, y, incremental, reset=first_pass)
@@ -332,6 +337,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
+            if assigned and init_params is None:
+                init_params = self._assigned_params(layer_units)
             self._initialize(Y, layer_units, X.dtype, init_params)
         else:
             if layer_units != list(self._layer_units):
@@ -428,6 +435,20 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
+    def _assigned_params(self, layer_units):
+        """The flat parameters of coefs_ / intercepts_ a user assigned by hand."""
+        coefs = list(getattr(self, "coefs_", None) or [])
+        intercepts = list(getattr(self, "intercepts_", None) or [])
+        expected = list(zip(layer_units[:-1], layer_units[1:]))
+        if ([np.shape(c) for c in coefs] != expected
+                or [np.shape(b) for b in intercepts] != [(n,) for n in layer_units[1:]]):
+            raise ValueError(
+                f"coefs_ / intercepts_ were assigned with shapes "
+                f"{[np.shape(c) for c in coefs]} / {[np.shape(b) for b in intercepts]}; "
+                f"this data and hidden_layer_sizes need layer sizes {list(layer_units)}."
+            )
+        return pack(coefs, intercepts, np.float64)
+
     def _new_optimizer(self):
         n, dtype = self._params.size, self._params.dtype
         if self.solver == "sgld":
@@ -483,11 +504,21 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 self._params, X_train, Y_train, sw_train,
                 sample_idx if self.shuffle else None, n_threads, csr)
             if status == Status.DIVERGED:
+                where = (f"Training diverged in epoch {self.n_iter_ + 1}, mini-batch "
+                         f"{n_batches + 1}: the loss or the weights became NaN or infinite")
+                if early_stopping and np.isfinite(self.best_validation_score_):
+                    # as scikit-learn: the epoch scores NaN and the best weights stay
+                    self._record_diverged_epoch(n_samples)
+                    warnings.warn(
+                        f"{where}. Training stopped; the weights of the best validation "
+                        f"score ({self.best_validation_score_:.6g}) are kept. Lower "
+                        f"learning_rate_init (now {self.learning_rate_init}) or scale the "
+                        "input data.", ConvergenceWarning, stacklevel=2)
+                    break
                 raise DivergenceError(
-                    f"Training diverged in epoch {self.n_iter_ + 1}, mini-batch "
-                    f"{n_batches + 1}: the loss or the weights became NaN or infinite. "
-                    f"Lower learning_rate_init (now {self.learning_rate_init}), scale "
-                    "the input data (e.g. with StandardScaler), or increase alpha."
+                    f"{_NON_FINITE} ({where}. Lower learning_rate_init (now "
+                    f"{self.learning_rate_init}), scale the input data (e.g. with "
+                    "StandardScaler), or increase alpha.)"
                 )
             self._record_epoch(float(loss_sum / n_samples), n_samples, early_stopping, val,
                                self.verbose)
@@ -558,12 +589,14 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         """Score (accuracy or R^2) and mean data loss on the validation set."""
         X_val, Y_val, y_val, sw_val = val
         out = self._forward_pass_fast(X_val, check_input=False)
-        loss = mean_loss(self.out_activation_, Y_val, out, sw_val,
-                         loss=self._mlpx_network().loss)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run scores inf
+            loss = mean_loss(self.out_activation_, Y_val, out, sw_val,
+                             loss=self._mlpx_network().loss)
         y_pred = self._predictions_from_output(out)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan, loss
-        return self._score_function(y_val, y_pred, sample_weight=sw_val), loss
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._score_function(y_val, y_pred, sample_weight=sw_val), loss
 
     def _record_epoch(self, loss, n_samples, early_stopping, val, verbose=False):
         """The bookkeeping after an epoch of mean loss `loss` over n_samples rows."""
@@ -574,6 +607,16 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         if verbose:
             print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
         self._update_no_improvement_count(early_stopping, val)
+
+    def _record_diverged_epoch(self, n_samples):
+        """The bookkeeping of an epoch that diverged under early stopping: NaN
+        loss and validation score, as scikit-learn records them."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = np.nan
+        self.loss_curve_.append(np.nan)
+        self.validation_scores_.append(np.nan)
+        self.validation_loss_curve_.append(np.nan)
 
     def _update_no_improvement_count(self, early_stopping, val):
         if early_stopping:
