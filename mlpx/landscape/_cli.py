@@ -437,7 +437,9 @@ def main(args):
                  if "classification" in study.meta["kinds"].values() else
                  "share of samples on which two seeds' predictions differ by at most "
                  "the study's tolerance")
-    print(f"\nFinal epoch {int(summary.epoch.iloc[0])}; mean ± std over {args.seeds} seeds; "
+    when = ("End of each L-BFGS fit" if args.solver == "lbfgs"
+            else f"Final epoch {int(summary.epoch.iloc[0])}")
+    print(f"\n{when}; mean ± std over {args.seeds} seeds; "
           f"agreement = {agreement}, mean over pairs; at a "
           "critical point = seeds whose full-batch gradient norm of the training objective "
           f"is <= {study.meta['grad_tol']:g} and <= {study.meta['grad_rtol']:g} times its "
@@ -445,8 +447,9 @@ def main(args):
           "predictor (training class frequencies or mean), the floor to beat.")
     if (summary.n_converged < args.seeds).any():
         print("Runs that did not reach a critical point were compared before convergence: "
-              "their agreement says little about minima (raise --epochs, or try --solver "
-              "lbfgs).")
+              "their agreement says little about minima ("
+              + ("raise --epochs, or --until tolerance" if args.solver == "lbfgs"
+                 else "raise --epochs, or try --solver lbfgs --until tolerance") + ").")
     print(f"Wrote {out}/: {', '.join(written)}")
     print(f"The paper's claims against this run: {out / 'report.md'}")
     print(f"Wall time: {time.perf_counter() - t0:.1f} s")

@@ -182,7 +182,9 @@ def agreement_study(
         `grad_tol`); its weights are kept (and
         recorded unchanged) for the remaining epochs. Each run's
         ``stopped_by`` ('tolerance', 'budget', or for 'lbfgs' 'solver': its
-        own criterion) and ``stop_epoch`` are in ``study.arrays``.
+        own criterion) and ``stop_epoch`` are in ``study.arrays``. With
+        'lbfgs' the run is one fit, with ``tol=0`` unless `estimator_params`
+        sets it; it is checked at its end.
     grad_tol, grad_rtol : float, default=1e-3, 1e-2
         A run is at a critical point when the full-batch gradient norm of its
         training objective is at most grad_tol and at most grad_rtol times its
@@ -234,6 +236,10 @@ def agreement_study(
         alpha=alpha, batch_size=batch_size, learning_rate_init=learning_rate_init,
         max_iter=epochs, **(estimator_params or {}),
     )
+    if until == "tolerance" and solver == "lbfgs":
+        # L-BFGS cannot test the study's criterion itself: let it run until its
+        # relative-decrease test or the budget, unless told otherwise
+        params.setdefault("tol", 0.0)
 
     if regression:
         targets = {"mse_regression": (MLPXRegressor(**params), y, y_test, y, y_test, None)}

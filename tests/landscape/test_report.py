@@ -80,3 +80,15 @@ def test_a_regression_study_reports_the_regression_claim():
     assert "On a regression target, runs without softmax converge" in text
     assert text.count("(section") == 1
     assert np.isfinite(study.summary().loc["mse_regression", "train_loss_mean"])
+
+
+def test_an_lbfgs_study_is_reported_at_the_end_of_its_fits_without_a_speed_claim():
+    X, y = load_digits(return_X_y=True)
+    study = agreement_study(X[:200] / 16, y[:200], seeds=[0, 1], hidden_layer_sizes=(4,),
+                            epochs=50, solver="lbfgs", until="tolerance")
+    text = agreement_report(study)
+    assert "compared at the end of each L-BFGS fit" in text
+    assert "convergence is much slower" not in text  # one record per run: not measurable
+    assert text.count("(section") == 5
+    # until='tolerance' lets L-BFGS run past its default tol
+    assert study.estimators["mse_no_softmax"][0].tol == 0.0
