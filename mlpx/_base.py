@@ -646,11 +646,17 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         n_threads = effective_n_threads()
         grad = np.empty_like(self._params)
         X, csr = engine_input(X, dtype)
+        # The stochastic solvers descend the squared error summed over the k
+        # outputs (scikit-learn's update); L-BFGS minimises the same objective,
+        # divided by k: the mean over outputs with the penalty alpha / k, whose
+        # loss and gradient agree. loss_ is then reported as scikit-learn does.
+        squared = network.out_activation == "identity" or network.loss == "squared_error"
+        alpha = self.alpha / Y.shape[1] if squared else self.alpha
 
-        def loss_and_grad(theta):
+        def loss_and_grad(theta, alpha=alpha):
             # scipy's iterate is float64; a float64 network computes on it directly.
             theta = theta if dtype == np.float64 else theta.astype(dtype)
-            loss, _ = network.loss_gradient(theta, X, Y, sample_weight, self.alpha, grad,
+            loss, _ = network.loss_gradient(theta, X, Y, sample_weight, alpha, grad,
                                             n_threads, csr)
             return loss, grad.astype(np.float64, copy=False)
 
@@ -669,8 +675,9 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
                 ConvergenceWarning, stacklevel=2,
             )
         self.n_iter_ = min(int(res.nit), self.max_iter)
-        self.loss_ = float(res.fun)
         self._params[:] = res.x
+        self.loss_ = (float(loss_and_grad(res.x, self.alpha)[0]) if alpha != self.alpha
+                      else float(res.fun))
 
 
     def _engine_targets(self, y):

@@ -171,7 +171,7 @@ cdef void output_jacobian_times(floating* rp, const floating* p, intp m, intp k,
 cdef double output_loss_and_delta(const floating* p, floating* d, intp m, intp k,
                                   const floating* Y, const intp* idx, intp row0,
                                   const floating* sw, int out_act, int loss,
-                                  double* sw_sum) noexcept nogil
+                                  bint training, double* sw_sum) noexcept nogil
 cdef void exp_nonpos(floating* x, intp n) noexcept nogil
 cdef bint all_finite(const floating* x, intp n) noexcept nogil
 

@@ -207,20 +207,24 @@ cdef double output_loss_and_delta(
     const floating* sw,      # IN  sample weights or NULL
     int out_act,
     int loss,                # a Loss code
+    bint training,           # a training step's deltas (see below)
     double* sw_sum,          # OUT sum of the weights of these rows
 ) noexcept nogil:
     """Return the weighted sum over rows of the loss, and fill the deltas.
 
     The canonical loss of the output activation has the delta (p - y) scaled
-    by the sample weight; the squared error averages over the k outputs, so
-    its delta is also divided by k. The squared error on a logistic, softmax
-    or exp output has the delta J(s)^T (p - y) / k, J the output's Jacobian.
+    by the sample weight. The squared error is averaged over the k outputs
+    (scikit-learn's reported loss), and its delta divided by k is its exact
+    gradient; a training step leaves out the division, as scikit-learn's
+    update does: it descends the squared error summed over the outputs. The
+    squared error on a logistic, softmax or exp output has the delta
+    J(s)^T (p - y) (/ k), J the output's Jacobian.
     """
     cdef intp i, j, r
     cdef const floating* y
     cdef const floating* pi
     cdef floating* di
-    cdef double w, li, total = 0, wsum = 0
+    cdef double w, wk, li, total = 0, wsum = 0
     cdef double pc, yj
     cdef double eps = 1.1920928955078125e-07 if floating is float else 2.220446049250313e-16
     # one loop per loss, each branch-free but for the log terms, which
@@ -233,9 +237,10 @@ cdef double output_loss_and_delta(
         w = sw[r] if sw != NULL else 1.0
         li = 0
         if out_act == IDENTITY or loss == SQUARED_ERROR:
+            wk = w if training else w / k
             for j in range(k):
                 li = li + (<double>y[j] - pi[j]) * (<double>y[j] - pi[j])
-                di[j] = <floating>(w * (pi[j] - y[j]) / k)
+                di[j] = <floating>(wk * (pi[j] - y[j]))
             li = 0.5 * li / k
             if out_act != IDENTITY:
                 output_jacobian_transpose_times(di, pi, k, out_act)
@@ -624,7 +629,7 @@ cdef inline double chunk_forward_backward(
     loss = output_loss_and_delta(
         acts + cap * net.cum_w[L - 1] + r0 * fo,
         deltas + cap * net.cum_w[L - 1] + r0 * fo,
-        m, fo, Y, idx, row0, sw, net.out_act, net.loss, sw_sum)
+        m, fo, Y, idx, row0, sw, net.out_act, net.loss, net.training, sw_sum)
     # delta^(l-1) = (delta^(l) W_l^T) * act'(s^(l-1))
     for l in range(L - 1, 0, -1):
         fi = net.sizes[l]

@@ -116,7 +116,7 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
             # output deltas and their R
             K = net.sizes[L]
             output_loss_and_delta(A + n * net.cum_w[L - 1], D + n * net.cum_w[L - 1], n, K,
-                                  &Y[0, 0], NULL, 0, sw, out_act, net.loss, &S)
+                                  &Y[0, 0], NULL, 0, sw, out_act, net.loss, False, &S)
             if net.loss == SQUARED_ERROR and out_act != IDENTITY:
                 squared_error_output_r(RD + n * net.cum_w[L - 1], A + n * net.cum_w[L - 1],
                                        RA + n * net.cum_w[L - 1], &Y[0, 0], sw, n, K,
