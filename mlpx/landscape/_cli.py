@@ -35,30 +35,28 @@ class UsageError(Exception):
     """Bad input found after parsing (a dataset file, --out): one line, exit status 2."""
 
 
+def _names(text, choices, what, extra=""):
+    """Comma-separated names from `choices` as a tuple, or an argparse error."""
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in names if s not in choices]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {unknown or [text]}; choose from {', '.join(choices)}{extra}")
+    return names
+
+
 def _setups(text):
     """An argparse type: 'auto' (None) or comma-separated names from SETUPS."""
     from mlpx.landscape._study import SETUPS
 
-    if text.strip() == "auto":
-        return None
-    setups = tuple(s.strip() for s in text.split(",") if s.strip())
-    unknown = [s for s in setups if s not in SETUPS]
-    if unknown or not setups:
-        raise argparse.ArgumentTypeError(
-            f"unknown setups {unknown or [text]}; choose from {', '.join(SETUPS)} or auto")
-    return setups
+    return None if text.strip() == "auto" else _names(text, SETUPS, "setups", " or auto")
 
 
 def _record(text):
     """An argparse type: comma-separated names of what to record every epoch."""
     from mlpx.landscape._ensemble import RECORDABLE
 
-    record = tuple(s.strip() for s in text.split(",") if s.strip())
-    unknown = [s for s in record if s not in RECORDABLE]
-    if unknown or not record:
-        raise argparse.ArgumentTypeError(
-            f"unknown records {unknown or [text]}; choose from {', '.join(RECORDABLE)}")
-    return record
+    return _names(text, RECORDABLE, "records")
 
 
 def recorded_bytes(n_runs, n_records, size, n_train, n_test, record):
