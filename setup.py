@@ -30,7 +30,7 @@ from setuptools.command.build_ext import build_ext
 
 # The engine (_engine) and its entry points; _types holds the codes Python imports.
 MODULES = ["_types", "_engine", "_predict", "_gradient", "_train", "_hessian", "_checks",
-           "_openmp", "_testing"]
+           "_openmp", "_testing", "_surface"]
 SHARED_UTILITY = "mlpx._core._cyutility"
 
 OPENMP_TEST = textwrap.dedent(

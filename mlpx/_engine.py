@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
 
-from mlpx._core import _gradient, _hessian, _predict, _train
+from mlpx._core import _gradient, _hessian, _predict, _surface, _train
 from mlpx._core._engine import Network as _CoreNetwork
 from mlpx._core._types import Activation, Loss, Status, StepRule
 from mlpx._losses import mean_loss
@@ -235,6 +235,37 @@ class Network:
             loss = _gradient.loss_gradient(self.core, params, X_engine, Y, sw, float(alpha),
                                            grad, n_threads, **csr)
         return loss, grad
+
+    def losses_at(self, origin, directions, coords, X, Y, alpha=0.0, n_threads=None):
+        """The loss of :meth:`loss_gradient` (unweighted, dense X) at many points.
+
+        Point i is ``origin + coords[i] @ directions``, formed in float64 and
+        rounded to origin's dtype, the one computed in: origin has shape
+        (n_params,), directions (D, n_params), coords (m, D). Each point is
+        computed whole by one thread, so the losses do not depend on n_threads.
+        Returns the m losses (float64). Finiteness is the caller's to check.
+        """
+        dtype = origin.dtype
+        X = np.ascontiguousarray(X, dtype=dtype)
+        Y = np.ascontiguousarray(Y, dtype=dtype)
+        _check_rows(self, X, Y, X.shape[1])
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples.")
+        directions = np.ascontiguousarray(directions, dtype=np.float64)
+        coords = np.ascontiguousarray(coords, dtype=np.float64)
+        if (origin.shape != (self.n_params,) or directions.ndim != 2
+                or directions.shape[1] != self.n_params or directions.shape[0] == 0
+                or coords.ndim != 2 or coords.shape[1] != directions.shape[0]):
+            raise ValueError(
+                f"origin {origin.shape}, directions {directions.shape} and coords "
+                f"{coords.shape} do not fit a network of {self.n_params} parameters: "
+                "expected (n_params,), (D, n_params) with D >= 1 and (m, D).")
+        out = np.empty(coords.shape[0])
+        n_threads = effective_n_threads() if n_threads is None else n_threads
+        with single_threaded_blas():
+            _surface.losses_at(self.core, origin, directions, coords, X, Y, float(alpha),
+                               out, int(n_threads))
+        return out
 
     def hessian_vector(self, params, v, X, Y, sample_weight=None, alpha=0.0, out=None):
         """H v, H the Hessian of :meth:`loss_gradient`'s loss at params (dense X)."""
