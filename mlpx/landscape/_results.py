@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without pandas
     ) from exc
 
 from mlpx import __version__
-from mlpx.landscape._agreement import _agree_mask, agreement_matrix
+from mlpx.landscape._agreement import agreement_matrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -506,36 +506,107 @@ def _aligned_distances(estimators, tau):
             "aligned_weight_diff_count": np.array(count, dtype=np.int64)}
 
 
+#: Bytes of one block of pair comparisons: the pairs table is computed a block
+#: of pairs x epochs at a time, so its temporaries stay this size (a few times
+#: over) whatever the number of seeds, samples or parameters.
+_BLOCK_BYTES = 1 << 22
+
+
+def _pair_blocks(n_seeds, n_epochs, row_bytes):
+    """Blocks of the pairs x epochs grid, each within `_BLOCK_BYTES`.
+
+    Yields ``(i, js, es, ps)``: seed i against the seeds of the slice ``js``
+    (all above i) at the epochs of the slice ``es``; ``ps`` is the slice of
+    those pairs in ``combinations(range(n_seeds), 2)`` order.
+    """
+    rows = max(1, _BLOCK_BYTES // max(1, row_bytes))
+    n_e = min(n_epochs, rows)
+    n_j = rows // n_epochs if n_e == n_epochs else 1
+    first = 0  # index of the pair (i, i + 1)
+    for i in range(n_seeds - 1):
+        for j0 in range(i + 1, n_seeds, n_j):
+            j1 = min(j0 + n_j, n_seeds)
+            for e0 in range(0, n_epochs, n_e):
+                yield (i, slice(j0, j1), slice(e0, min(e0 + n_e, n_epochs)),
+                       slice(first + j0 - i - 1, first + j1 - i - 1))
+        first += n_seeds - 1 - i
+
+
+def _prediction_columns(pred, kind, tol):
+    """Per pair x epoch of pred (n_seeds, n_epochs, n_samples[, n_outputs]):
+    samples agreeing (as ``_agree_mask``) and, for regression, the RMS gap."""
+    K, E, n = pred.shape[:3]
+    agree = np.empty((K * (K - 1) // 2, E), dtype=np.int64)
+    gap = np.empty(agree.shape) if kind == "regression" else None
+    for i, js, es, ps in _pair_blocks(K, E, pred[0, 0].size * max(8, pred.itemsize)):
+        a, b = pred[i, es], pred[js, es]
+        if kind == "classification":
+            same = a == b
+        else:
+            same = np.abs(a.astype(float) - b.astype(float)) <= tol
+            # in the predictions' own dtype, as np.mean((a - b) ** 2) of one pair
+            sq = (a - b) ** 2
+            gap[ps, es] = np.sqrt(np.mean(sq.reshape(*sq.shape[:2], -1), axis=2))
+        if same.ndim > 3:  # a multi-output sample agrees when all its outputs do
+            same = same.reshape(*same.shape[:3], -1).all(axis=3)
+        agree[ps, es] = same.sum(axis=2)
+    return agree.ravel(), None if gap is None else gap.ravel()
+
+
+def _weight_columns(params, tau):
+    """Per pair x epoch of params (n_seeds, n_epochs, n_params): parameters
+    differing by more than tau, and the Euclidean distance."""
+    K, E, n = params.shape
+    count = np.empty((K * (K - 1) // 2, E), dtype=np.int64)
+    dist = np.empty(count.shape)
+    for i, js, es, ps in _pair_blocks(K, E, n * 8):
+        diff = params[i, es].astype(float) - params[js, es]
+        # Each row's dot with itself by matmul's vector @ vector kernel: the
+        # BLAS dot np.linalg.norm(row) takes, so the distances are the same
+        # to the bit (a reduction such as norm(axis=) sums in another order).
+        rows = diff.reshape(-1, 1, n)
+        dist[ps, es] = np.sqrt(rows @ rows.transpose(0, 2, 1)).reshape(diff.shape[:2])
+        count[ps, es] = (np.abs(diff, out=diff) > tau).sum(axis=2)
+    return count.ravel(), dist.ravel()
+
+
 def _pairs_table(arrays, meta):
-    seeds = meta["seeds"]
+    """The table ``SeedStudy.pairs``: per setup, pairs in combinations order,
+    epochs inner; computed a block of pairs x epochs at a time."""
+    seeds = np.asarray(meta["seeds"], dtype=np.int64)
+    K = len(seeds)
+    first, second = np.triu_indices(K, k=1)  # the order of combinations(range(K), 2)
     frames = []
     for setup, arr in arrays.items():
-        kind, tau = meta["kinds"][setup], meta["tau"]
-        tol = meta["regression_tol_abs"][setup]
-        rows = []
-        last = len(arr["epochs"]) - 1
-        for p, (i, j) in enumerate(combinations(range(len(seeds)), 2)):
-            for e, epoch in enumerate(arr["epochs"]):
-                row = {"setup": setup, "seed_a": seeds[i], "seed_b": seeds[j],
-                       "epoch": int(epoch)}
-                for split in ("train", "test"):
-                    if f"{split}_pred" not in arr:
-                        continue
-                    a, b = arr[f"{split}_pred"][i, e], arr[f"{split}_pred"][j, e]
-                    agree = int(_agree_mask(a, b, kind, tol).sum())
-                    row[f"{split}_agreement"] = agree / a.shape[0]
-                    row[f"{split}_agree_count"] = agree
-                    row[f"{split}_disagree_count"] = a.shape[0] - agree
-                    if kind == "regression":
-                        row[f"{split}_rms_gap"] = float(np.sqrt(np.mean((a - b) ** 2)))
-                if "params" in arr:
-                    diff = arr["params"][i, e].astype(float) - arr["params"][j, e]
-                    row["weight_diff_count"] = int(np.count_nonzero(np.abs(diff) > tau))
-                    row["weight_distance"] = float(np.linalg.norm(diff))
-                if e == last and "aligned_weight_distance" in arr:  # final networks only
-                    row["aligned_weight_distance"] = float(arr["aligned_weight_distance"][p])
-                    row["aligned_weight_diff_count"] = int(
-                        arr["aligned_weight_diff_count"][p])
-                rows.append(row)
-        frames.append(pd.DataFrame(rows))
+        kind, tol = meta["kinds"][setup], meta["regression_tol_abs"][setup]
+        epochs = np.asarray(arr["epochs"], dtype=np.int64)
+        E = len(epochs)
+        cols = {
+            "setup": [setup] * (first.size * E),
+            "seed_a": np.repeat(seeds[first], E),
+            "seed_b": np.repeat(seeds[second], E),
+            "epoch": np.tile(epochs, first.size),
+        }
+        for split in ("train", "test"):
+            if f"{split}_pred" not in arr:
+                continue
+            pred = arr[f"{split}_pred"]
+            agree, gap = _prediction_columns(pred, kind, tol)
+            cols[f"{split}_agreement"] = agree / pred.shape[2]
+            cols[f"{split}_agree_count"] = agree
+            cols[f"{split}_disagree_count"] = pred.shape[2] - agree
+            if gap is not None:
+                cols[f"{split}_rms_gap"] = gap
+        if "params" in arr:
+            cols["weight_diff_count"], cols["weight_distance"] = _weight_columns(
+                arr["params"], meta["tau"])
+        if "aligned_weight_distance" in arr:  # final networks only: NaN before
+            dist = np.full((first.size, E), np.nan)
+            dist[:, -1] = arr["aligned_weight_distance"]
+            count = np.asarray(arr["aligned_weight_diff_count"], dtype=np.int64)
+            if E > 1:
+                count = np.column_stack([np.full((first.size, E - 1), np.nan), count])
+            cols["aligned_weight_distance"] = dist.ravel()
+            cols["aligned_weight_diff_count"] = count.ravel()
+        frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)

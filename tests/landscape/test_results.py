@@ -1,6 +1,7 @@
 """mlpx.landscape._results: SeedStudy tables, summary, save / load."""
 
 import warnings
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -8,8 +9,9 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpx import MLPXRegressor
-from mlpx.landscape import SeedStudy, agreement_over_epochs, agreement_study, train_seeds
+from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx.landscape import SeedStudy, _results, agreement_over_epochs, agreement_study, train_seeds
+from mlpx.landscape._agreement import _agree_mask
 from mlpx.landscape._losses import data_loss
 
 
@@ -204,3 +206,170 @@ def test_pairs_report_raw_and_aligned_weight_distances_of_the_final_networks(act
     summary = s.summary().loc["logloss_softmax"]
     assert summary.aligned_weight_distance_mean == pytest.approx(
         last.aligned_weight_distance.mean())
+
+
+# ------------------------------------------------ the pairs table, vectorised
+def pairs_table_reference(arrays, meta):
+    """The pairs table row by row, as mlpx built it before it was vectorised."""
+    seeds = meta["seeds"]
+    frames = []
+    for setup, arr in arrays.items():
+        kind, tau = meta["kinds"][setup], meta["tau"]
+        tol = meta["regression_tol_abs"][setup]
+        rows = []
+        last = len(arr["epochs"]) - 1
+        for p, (i, j) in enumerate(combinations(range(len(seeds)), 2)):
+            for e, epoch in enumerate(arr["epochs"]):
+                row = {"setup": setup, "seed_a": seeds[i], "seed_b": seeds[j],
+                       "epoch": int(epoch)}
+                for split in ("train", "test"):
+                    if f"{split}_pred" not in arr:
+                        continue
+                    a, b = arr[f"{split}_pred"][i, e], arr[f"{split}_pred"][j, e]
+                    agree = int(_agree_mask(a, b, kind, tol).sum())
+                    row[f"{split}_agreement"] = agree / a.shape[0]
+                    row[f"{split}_agree_count"] = agree
+                    row[f"{split}_disagree_count"] = a.shape[0] - agree
+                    if kind == "regression":
+                        row[f"{split}_rms_gap"] = float(np.sqrt(np.mean((a - b) ** 2)))
+                if "params" in arr:
+                    diff = arr["params"][i, e].astype(float) - arr["params"][j, e]
+                    row["weight_diff_count"] = int(np.count_nonzero(np.abs(diff) > tau))
+                    row["weight_distance"] = float(np.linalg.norm(diff))
+                if e == last and "aligned_weight_distance" in arr:
+                    row["aligned_weight_distance"] = float(arr["aligned_weight_distance"][p])
+                    row["aligned_weight_diff_count"] = int(
+                        arr["aligned_weight_diff_count"][p])
+                rows.append(row)
+        frames.append(pd.DataFrame(rows))
+    return pd.concat(frames, ignore_index=True)
+
+
+# Block sizes in bytes: one pair at one epoch per block; a few pair-epochs
+# (blocks that split the epochs of a pair); tens (several pairs, splitting the
+# pairs of one seed); the default.
+BLOCKS = [1, 3000, 50_000, _results._BLOCK_BYTES]
+
+
+def assert_pairs_match_the_reference(study, monkeypatch):
+    expected = pairs_table_reference(study.arrays, study.meta)
+    pd.testing.assert_frame_equal(study.pairs, expected, check_exact=True)
+    for block in BLOCKS:
+        monkeypatch.setattr(_results, "_BLOCK_BYTES", block)
+        got = _results._pairs_table(study.arrays, study.meta)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def _digits(n=120):
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16, y[:n], X[n:n + 60] / 16, y[n:n + 60]
+
+
+@pytest.mark.parametrize("n_seeds", [2, 7])
+@pytest.mark.parametrize("record", [("loss", "predictions", "params"), ("loss", "predictions"),
+                                    ("loss", "params"), "loss"])
+def test_pairs_table_of_a_classification_study_matches_the_reference(n_seeds, record,
+                                                                     monkeypatch):
+    X, y, X_test, y_test = _digits()
+    s = agreement_study(X, y, X_test=X_test, y_test=y_test, seeds=range(10, 10 + n_seeds),
+                        hidden_layer_sizes=(5,), epochs=3, record=record)
+    assert "aligned_weight_distance" in s.pairs
+    assert ("weight_distance" in s.pairs) == ("params" in record)
+    assert ("test_agree_count" in s.pairs) == ("predictions" in record)
+    assert_pairs_match_the_reference(s, monkeypatch)
+
+
+@pytest.mark.parametrize("n_seeds", [2, 7])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pairs_table_of_a_regression_study_matches_the_reference(n_seeds, n_outputs, dtype,
+                                                                 monkeypatch):
+    X, y, X_test, y_test = _digits()
+    Y = np.column_stack([y, y ** 2 / 9, X[:, 20]])[:, :n_outputs]
+    Y_test = np.column_stack([y_test, y_test ** 2 / 9, X_test[:, 20]])[:, :n_outputs]
+    est = MLPXRegressor(hidden_layer_sizes=(4,), max_iter=3, learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        s = train_seeds(est, X.astype(dtype), Y.squeeze(), list(range(n_seeds)),
+                        X_test=X_test.astype(dtype), y_test=Y_test.squeeze(),
+                        record=("loss", "predictions", "params"), regression_tol=0.5)
+    assert s.arrays["MLPXRegressor"]["train_pred"].dtype == dtype
+    assert s.arrays["MLPXRegressor"]["params"].dtype == dtype
+    assert s.arrays["MLPXRegressor"]["train_pred"].ndim == (3 if n_outputs == 1 else 4)
+    # some pairs agree on some samples and not on others: the tolerance is tested
+    counts = s.pairs.train_agree_count
+    assert ((counts > 0) & (counts < len(X))).any()
+    assert_pairs_match_the_reference(s, monkeypatch)
+
+
+def test_pairs_table_of_multilabel_and_string_label_studies_matches_the_reference(
+        monkeypatch):
+    X, y, X_test, y_test = _digits()
+    Y = np.eye(10, dtype=int)[y][:, :4]  # multi-output labels (multilabel indicator)
+    est = MLPXClassifier(hidden_layer_sizes=(5,), max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        multilabel = train_seeds(est, X, Y, range(7), record=("predictions", "params"))
+        words = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                          "eight", "nine"])
+        strings = train_seeds(est, X, words[y], range(7), X_test=X_test,
+                              y_test=words[y_test], record="predictions")
+    assert multilabel.arrays["MLPXClassifier"]["train_pred"].shape == (7, 4, len(X), 4)
+    assert strings.arrays["MLPXClassifier"]["train_pred"].dtype.kind == "U"
+    for s in (multilabel, strings):
+        assert_pairs_match_the_reference(s, monkeypatch)
+
+
+def test_pairs_table_with_a_single_recorded_epoch_matches_the_reference(monkeypatch):
+    # the aligned distances are on every row: their count column stays integer
+    X, y, _, _ = _digits()
+    est = MLPXClassifier(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        s = train_seeds(est, X, y, range(7), record=("predictions", "params"))
+    assert len(s.arrays["MLPXClassifier"]["epochs"]) == 1
+    assert s.pairs.aligned_weight_diff_count.dtype == np.int64
+    assert_pairs_match_the_reference(s, monkeypatch)
+
+
+def test_pairs_table_of_synthetic_arrays_matches_the_reference(monkeypatch):
+    # Several setups of different kinds, shapes and dtypes in one table, with
+    # ties, NaN and values exactly at the tolerance; recorded epochs not 1..E.
+    rng = np.random.default_rng(0)
+    K, E, n, n_params = 9, 5, 40, 300
+    tol = 0.25
+    grid = rng.integers(-4, 5, size=(K, E, n, 2)) * tol  # differences at the tolerance
+    labels = rng.integers(0, 3, size=(K, E, n))
+    labels[:, :, :10] = 1  # samples every pair agrees on
+    floats = rng.standard_normal((K, E, n)).astype(np.float32)
+    floats[2, 1, 5] = np.nan
+    params = rng.standard_normal((K, E, n_params)) * rng.uniform(0.01, 1, (K, 1, 1))
+    params[3] = params[4]  # a pair with identical weights
+    n_pairs = K * (K - 1) // 2
+    aligned = {"aligned_weight_distance": rng.uniform(0, 3, n_pairs),
+               "aligned_weight_diff_count": rng.integers(0, n_params, n_pairs)}
+    epochs = np.array([2, 4, 6, 8, 9])
+    arrays = {
+        "labels": {"epochs": epochs, "train_pred": labels, "test_pred": labels[:, :, ::-1],
+                   "params": params, **aligned},
+        "grid": {"epochs": epochs, "train_pred": grid, "params": params.astype(np.float32)},
+        "floats": {"epochs": epochs, "train_pred": floats, "test_pred": floats.astype(float),
+                   **aligned},
+    }
+    meta = {"seeds": [5, 3, 11, 0, 7, 1, 2, 40, 9], "tau": 0.1,
+            "kinds": {"labels": "classification", "grid": "regression",
+                      "floats": "regression"},
+            "regression_tol_abs": {"labels": None, "grid": tol, "floats": 0.5}}
+    expected = pairs_table_reference(arrays, meta)
+    for block in BLOCKS:
+        monkeypatch.setattr(_results, "_BLOCK_BYTES", block)
+        got = _results._pairs_table(arrays, meta)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    # the data exercise what they are meant to
+    grid_rows = expected[expected.setup == "grid"]
+    assert ((grid_rows.train_agree_count > 0) & (grid_rows.train_agree_count < n)).any()
+    assert (expected[expected.setup == "labels"].train_agree_count >= 10).all()
+    assert expected[expected.setup == "floats"].train_rms_gap.isna().any()
+    same = expected[(expected.seed_a == 0) & (expected.seed_b == 7)
+                    & (expected.setup != "floats")]  # seeds 3 and 4: identical params
+    assert len(same) == 2 * E and (same.weight_distance == 0).all()
