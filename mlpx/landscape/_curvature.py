@@ -7,7 +7,7 @@ the flat parameter vector (W_0..W_{L-1}, then b_0..b_{L-1}).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -112,6 +112,94 @@ def extreme_eigenvalues(
     top = eigsh(H, k=1, which="LA", tol=tol, v0=v0, return_eigenvectors=False)[0]
     bottom = eigsh(H, k=1, which="SA", tol=tol, v0=v0, return_eigenvectors=False)[0]
     return float(top), float(bottom)
+
+
+_WHICH = ("largest", "smallest", "magnitude")
+
+
+def top_hessian_eigenvalues(
+    est: MLPXClassifier | MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    k: int = 1,
+    *,
+    which: Literal["largest", "smallest", "magnitude"] = "largest",
+    sample_weight: ArrayLike | None = None,
+    include_penalty: bool = True,
+    tol: float = 1e-10,
+    return_eigenvectors: bool = False,
+    random_state: int | np.random.RandomState | None = 0,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The k extreme Hessian eigenvalues (and eigenvectors), by Lanczos (eigsh).
+
+    Parameters
+    ----------
+    est : fitted MLPXClassifier or MLPXRegressor
+        The network; its current weights are the point of expansion.
+    X, y : array-like
+        The data the loss is taken over.
+    k : int, default=1
+        How many, 1 <= k < n_params.
+    which : {'largest', 'smallest', 'magnitude'}, default='largest'
+        The k largest, the k smallest (most negative), or the k largest in
+        absolute value.
+    sample_weight : array-like, default=None
+        Sample weights, as in ``fit``.
+    include_penalty : bool, default=True
+        Include the L2 term (alpha / n on the weights' diagonal).
+    tol : float, default=1e-10
+        ARPACK's relative accuracy: each residual ||H u - lambda u||, which
+        bounds the eigenvalue's error, is at most tol * |lambda| ('largest',
+        'magnitude'), or for 'smallest' at most tol * (s - lambda) with
+        s = 2 max(lambda_1, 0): relative to the spectrum's width, not to
+        eigenvalues near zero (0: machine precision).
+    return_eigenvectors : bool, default=False
+        Also return the unit eigenvectors.
+    random_state : int, RandomState instance or None, default=0
+        Draws Lanczos's starting vector.
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (k,)
+        Largest first ('largest', 'magnitude': by absolute value), or smallest
+        first ('smallest').
+    eigenvectors : ndarray of shape (n_params, k)
+        Column i belongs to eigenvalue i; only with ``return_eigenvectors``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from mlpx import MLPXClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPXClassifier(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0).fit(X, y)
+    >>> top = top_hessian_eigenvalues(clf, X, y, k=3)
+    >>> bool(top[0] >= top[1] >= top[2])
+    True
+    """
+    if which not in _WHICH:
+        raise ValueError(f"which must be one of {list(_WHICH)}, got {which!r}.")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
+    H = hessian_operator(est, X, y, sample_weight, include_penalty)
+    n = H.shape[0]
+    if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 1 <= k < n):
+        raise ValueError(f"k must be an integer with 1 <= k < n_params = {n}, got {k!r}.")
+    v0 = check_random_state(random_state).normal(size=n)
+    if which == "smallest":
+        # ARPACK's test is relative to each eigenvalue, and the smallest ones
+        # sit near zero: on shift - H (the same Krylov spaces) it becomes
+        # relative to the spectrum's width, and converges about twice as fast.
+        top = eigsh(H, k=1, which="LA", tol=1e-3, v0=v0, return_eigenvectors=False)[0]
+        shift = top + abs(top)
+        shifted = LinearOperator(H.shape, matvec=lambda v: shift * np.ravel(v) - H @ v,
+                                 dtype=np.float64)
+        mu, U = eigsh(shifted, k=k, which="LA", tol=tol, v0=v0)
+        w = shift - mu
+    else:
+        w, U = eigsh(H, k=k, which="LA" if which == "largest" else "LM", tol=tol, v0=v0)
+    key = {"largest": -w, "smallest": w, "magnitude": -np.abs(w)}[which]
+    order = np.argsort(key, kind="stable")
+    return (w[order], U[:, order]) if return_eigenvectors else w[order]
 
 
 def hutchinson_trace(
