@@ -186,8 +186,8 @@ class Network:
         X is dense or sparse; with check_finite, returns None when dense X holds
         NaN or inf. n_threads (default: the engine's budget) is reduced to one
         for small passes, and BLAS is capped at one thread whenever the pass
-        calls it under a budget of several: threaded BLAS would round
-        differently.
+        calls it: threaded BLAS would round differently, and the results must
+        not depend on any thread count.
         """
         dtype = params.dtype
         X_engine, csr = engine_input(X, dtype)
@@ -197,13 +197,9 @@ class Network:
         calls_blas = _predict.calls_blas(self.core, n, bool(csr), dtype == np.float32)
         small = flops < _SMALL_FORWARD_FLOPS
         if n_threads is None:
-            # the budget costs microseconds to read: a small pass of tiles needs none
-            budget = 1 if small and not calls_blas else effective_n_threads()
-            n_threads = 1 if small else budget
-        else:
-            budget = n_threads
-        cap = calls_blas and budget > 1
-        with single_threaded_blas() if cap else contextlib.nullcontext():
+            # the budget costs microseconds to read: a small pass needs none
+            n_threads = 1 if small else effective_n_threads()
+        with single_threaded_blas() if calls_blas else contextlib.nullcontext():
             finite = _predict.forward(self.core, params, X_engine, out, n_threads,
                                       check_finite=check_finite, **csr)
         return out if finite else None

@@ -45,7 +45,9 @@ def _problems():
     Y = np.tanh(X @ W / 4.0) + 0.1 * rng.normal(size=(360, 3))
     Xw = rng.normal(size=(600, 300))
     yw = (Xw @ rng.normal(size=(300, 10))).argmax(axis=1)
-    return X, y, Y, Xw, yw
+    Xm = rng.uniform(size=(500, 784))
+    ym = (Xm @ rng.normal(size=(784, 10))).argmax(axis=1)
+    return X, y, Y, Xw, yw, Xm, ym
 
 
 def _configs():
@@ -85,13 +87,20 @@ def _configs():
                     MLPXClassifier(hidden_layer_sizes=(256, 128), max_iter=2,
                                    random_state=0, tol=0.0, n_iter_no_change=100),
                     ("wide", dtype, False)))
+        # the benchmark networks (benchmarks/compare.py) at batch 200: every
+        # large product cut into a grid of tiles, shuffled rows gathered first
+        for hidden, epochs in (((100,), 2), ((500, 300), 1)):
+            out.append((f"clf-784-{'-'.join(map(str, hidden))}-10-adam-{dtype}",
+                        MLPXClassifier(hidden_layer_sizes=hidden, max_iter=epochs,
+                                       random_state=0, tol=0.0, n_iter_no_change=100),
+                        ("mnist-like", dtype, False)))
     return out
 
 
 def fits():
     """Digests of every configuration's fitted arrays and predictions."""
-    X, y, Y, Xw, yw = _problems()
-    data = {"digits": (X, y), "multi": (X, Y), "wide": (Xw, yw)}
+    X, y, Y, Xw, yw, Xm, ym = _problems()
+    data = {"digits": (X, y), "multi": (X, Y), "wide": (Xw, yw), "mnist-like": (Xm, ym)}
     result = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[2]
 STORED = json.loads((Path(__file__).parent / "data" / "golden.json").read_text())
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3, 8, 16])
+@pytest.mark.parametrize("threads", [1, 2, 3, 4, 8, 16])
 def test_fits_are_bit_identical_to_the_stored_digests(threads):
     if fingerprint() != STORED["fingerprint"]:
         pytest.skip("the digests were recorded with other CPU features or BLAS kernels: "
