@@ -15,7 +15,7 @@ margins separate networks trained on true labels from networks that memorise
 random labels, whose training errors are the same (zero).
 
 This example does the same on scikit-learn's digits with
-:mod:`mlpx.landscape._generalization`:
+:func:`~mlpx.landscape.generalization_table` and its neighbours:
 
 1. six seeds of one network on the true labels: the measures per seed and
    their rank correlation with the test error;
@@ -39,13 +39,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from mlpx import MLPXClassifier
-from mlpx.landscape import random_labels
-from mlpx.landscape._generalization import (
+from mlpx.landscape import (
     generalization_table,
     margins,
     measure_correlations,
     normalized_margins,
     plot_generalization,
+    random_labels,
 )
 
 X, y = load_digits(return_X_y=True)

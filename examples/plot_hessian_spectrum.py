@@ -41,9 +41,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
 from mlpx import MLPXClassifier
-from mlpx.landscape import dense_hessian, train_seeds
-from mlpx.landscape._curvature import top_hessian_eigenvalues
-from mlpx.landscape._spectrum import hessian_spectral_density, plot_seed_spectra, seed_spectra
+from mlpx.landscape import (
+    dense_hessian,
+    hessian_spectral_density,
+    plot_seed_spectra,
+    seed_spectra,
+    top_hessian_eigenvalues,
+    train_seeds,
+)
 
 X, y = load_digits(return_X_y=True)
 X = X / 16

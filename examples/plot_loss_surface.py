@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from mlpx import MLPXClassifier
-from mlpx.landscape._surfaces import loss_surface, plane_through, plot_loss_surface
+from mlpx.landscape import loss_surface, plane_through, plot_loss_surface
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(

@@ -29,9 +29,20 @@ from mlpx.landscape._curvature import (
     extreme_eigenvalues,
     hessian_operator,
     hutchinson_trace,
+    top_hessian_eigenvalues,
 )
 from mlpx.landscape._data import auer_dataset, count_distinct_minima, random_labels
 from mlpx.landscape._ensemble import train_seeds
+from mlpx.landscape._generalization import (
+    MarginBoundTerms,
+    generalization_table,
+    margin_bound_terms,
+    margins,
+    measure_correlations,
+    normalized_margins,
+    plot_generalization,
+    spectral_complexity,
+)
 from mlpx.landscape._linear import (
     check_linear_assumptions,
     classify_critical_point,
@@ -47,7 +58,21 @@ from mlpx.landscape._plotting import (
 from mlpx.landscape._report import agreement_report
 from mlpx.landscape._representations import cka_matrix, hidden_representations, linear_cka
 from mlpx.landscape._results import SeedStudy
+from mlpx.landscape._spectrum import (
+    SpectralDensity,
+    hessian_spectral_density,
+    plot_seed_spectra,
+    seed_spectra,
+)
 from mlpx.landscape._study import SETUPS, agreement_study
+from mlpx.landscape._surfaces import (
+    LossSurface,
+    Plane,
+    loss_surface,
+    plane_through,
+    plot_loss_surface,
+    random_directions,
+)
 from mlpx.landscape._width import plot_width_study, width_study
 
 __all__ = [
@@ -93,4 +118,23 @@ __all__ = [
     "prediction_agreement",
     "train_seeds",
     "weight_difference_count",
+    "LossSurface",
+    "Plane",
+    "loss_surface",
+    "plane_through",
+    "plot_loss_surface",
+    "random_directions",
+    "SpectralDensity",
+    "hessian_spectral_density",
+    "plot_seed_spectra",
+    "seed_spectra",
+    "top_hessian_eigenvalues",
+    "MarginBoundTerms",
+    "generalization_table",
+    "margin_bound_terms",
+    "margins",
+    "measure_correlations",
+    "normalized_margins",
+    "plot_generalization",
+    "spectral_complexity",
 ]
