@@ -1,17 +1,18 @@
 """`mlpx linear` and `mlpx width`: landscape geometry from the command line.
 
 ``mlpx linear`` trains deep linear networks of a few depths from K seeds with
-L-BFGS and compares the losses they reach with the closed-form global minimum
-L* (Baldi & Hornik 1989, Kawaguchi 2016). ``mlpx width`` trains K seeds per
-hidden width and reports how the final losses spread (Choromanska et al.
-2015). Both print a table and write CSV files, a figure and a ``study.json``
+L-BFGS, compares the losses they reach with the closed-form global minimum L*
+(Baldi & Hornik 1989, Kawaguchi 2016) and classifies every end point (global
+minimum or saddle, Hessian, rank condition); with --activation, the same for
+nonlinear networks, as far as the theorem allows. ``mlpx width`` trains K
+seeds per hidden width and reports how the final losses spread (Choromanska
+et al. 2015). Both print a table and write CSV files, a figure and a ``study.json``
 manifest to --out, all or nothing.
 """
 
 import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from mlpx._cli_tools import (
     one_line,
     positive_ints,
 )
+from mlpx._engine import HIDDEN_ACTIVATIONS
 from mlpx.landscape._cli import UsageError, headless_pyplot, load_dataset, output_count
 
 LINEAR_DATASETS = ("random", "linnerud")
@@ -93,8 +95,13 @@ def add_linear_parser(subparsers):
             "penalty, L-BFGS) of several depths from K seeds, every hidden layer "
             "of width p, and compare the losses they reach with the global minimum "
             "L* of Baldi & Hornik (1989) and Kawaguchi (2016): every local minimum "
-            "of such a network is global. Writes linear.csv, linear.png and "
-            "study.json to --out."
+            "of such a network is global. Each run's end point is classified: at a "
+            "critical point or not (gradient-norm test), smallest Hessian "
+            "eigenvalue, rank condition rank(W_H...W_2) = p, global minimum or "
+            "saddle. With a nonlinear --activation the theorem does not apply: the "
+            "data hypotheses, gradient and Hessian are still checked, and an end "
+            "point above L* is reported as not global. Writes linear.csv, "
+            "linear.png and study.json to --out."
         ),
         formatter_class=HelpFormatter,
     )
@@ -117,6 +124,9 @@ def add_linear_parser(subparsers):
     p.add_argument("--seeds", type=integer(1, MAX_COUNT), default=5,
                    help="seeds 0..K-1 per depth")
     p.add_argument("--max-iter", type=integer(1), default=20000, help="L-BFGS iterations")
+    p.add_argument("--activation", default="identity", choices=list(HIDDEN_ACTIVATIONS),
+                   help="hidden activation; identity is the deep linear network of the "
+                        "theorem, any other is checked only as far as it applies")
     p.add_argument("--out", default="mlpx-linear",
                    help="output directory, relative to the current directory; a previous "
                         "result there is replaced; a folder holding files mlpx did not write "
@@ -176,57 +186,56 @@ def _read_npz(path):
     return X, Y, f"{path.name}: {len(X)} samples, d_x={X.shape[1]}, d_y={d_y}"
 
 
+MAX_SEED_ROWS = 60  # longer studies print per-depth counts; linear.csv has every seed
+DENSE_HESSIAN_PARAMS = 2000
+
+
 class _Linear:
     @staticmethod
     def prepare(args):
         depths = list(args.depths)
         X, Y, desc = _linear_data(args)
         for depth in depths:
-            check_memory(network_bytes([X.shape[1], *(args.width,) * depth, Y.shape[1]], 1)
-                         + 8 * X.shape[1] * args.width,
-                         f"a linear network of depth {depth} and width {args.width}")
+            sizes = [X.shape[1], *(args.width,) * depth, Y.shape[1]]
+            n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+            check_memory(network_bytes(sizes, 1) + 8 * X.shape[1] * args.width
+                         + 8 * min(n_params, DENSE_HESSIAN_PARAMS) ** 2,
+                         f"a network of depth {depth} and width {args.width} with its Hessian")
         return X, Y, desc, depths
 
     @staticmethod
     def compute(prepared, args):
         import pandas as pd
-        from sklearn.exceptions import ConvergenceWarning
 
         from mlpx import MLPXRegressor
-        from mlpx._engine import params_of
         from mlpx.landscape._linear import (
             check_linear_assumptions,
             linear_network_optimum,
+            trained_critical_points,
         )
-        from mlpx.landscape._paths import NetworkLoss
 
         X, Y, desc, depths = prepared
         checks = check_linear_assumptions(X, Y)
         optimum = linear_network_optimum(X, Y, args.width)
         y = Y[:, 0] if Y.shape[1] == 1 else Y
-        print(f"{desc}; hidden width {args.width}, depths {depths}, {args.seeds} seeds",
-              flush=True)
-        rows = []
+        print(f"{desc}; {args.activation} activations, hidden width {args.width}, depths "
+              f"{depths}, {args.seeds} seeds", flush=True)
+        tables = []
         for depth in depths:
             hidden = (args.width,) * depth
-            for seed in range(args.seeds):
-                est = MLPXRegressor(hidden_layer_sizes=hidden, activation="identity",
-                                    solver="lbfgs", alpha=0.0, tol=1e-15, max_iter=args.max_iter,
-                                    max_fun=2 * args.max_iter, random_state=seed)
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", ConvergenceWarning)
-                    est.fit(X, y)
-                gap = (est.loss_ - optimum.loss) / optimum.loss if optimum.loss > 0 else np.nan
-                grad = NetworkLoss(est, X, y).loss_grad(params_of(est))[1]
-                rows.append({"depth": depth, "hidden": str(hidden), "seed": seed,
-                             "loss": est.loss_, "optimum": optimum.loss,
-                             "least_squares": optimum.least_squares_loss,
-                             "relative_gap": gap, "grad_norm": float(np.linalg.norm(grad)),
-                             "n_iter": est.n_iter_,
-                             "converged": not any(issubclass(w.category, ConvergenceWarning)
-                                                  for w in caught)})
-        return {"table": pd.DataFrame(rows), "optimum": optimum, "checks": checks,
-                "width": args.width}
+            est = MLPXRegressor(hidden_layer_sizes=hidden, activation=args.activation,
+                                solver="lbfgs", alpha=0.0, tol=1e-15, max_iter=args.max_iter,
+                                max_fun=2 * args.max_iter)
+            t = trained_critical_points(est, X, y, range(args.seeds),
+                                        max_params=DENSE_HESSIAN_PARAMS)
+            tables.append(t.assign(depth=depth, hidden=str(hidden)))
+        table = pd.concat(tables, ignore_index=True).rename(
+            columns={"solver_converged": "converged"})
+        front = ["depth", "hidden", "seed", "loss", "optimum"]
+        table = table[front + [c for c in table.columns if c not in front]]
+        table.insert(5, "least_squares", optimum.least_squares_loss)
+        return {"table": table, "optimum": optimum, "checks": checks, "width": args.width,
+                "linear": args.activation == "identity", "activation": args.activation}
 
     @staticmethod
     def write(report, directory):
@@ -235,6 +244,10 @@ class _Linear:
 
     @staticmethod
     def format(report):
+        import pandas as pd
+
+        from mlpx.landscape._linear import critical_point_summary
+
         opt, checks, df = report["optimum"], report["checks"], report["table"]
         hypotheses = (
             f"Hypotheses (Kawaguchi 2016, centred data): rank XX^T = {checks.rank_xx}/"
@@ -248,16 +261,40 @@ class _Linear:
             f"{opt.least_squares_loss:.10g}"
         )
         lines = [hypotheses, optimum, ""]
-        rows = []
+        if not report["linear"]:
+            lines[1:1] = [
+                f"The theorem covers identity activations, not {report['activation']}: its "
+                "nonlinear version assumes independent Bernoulli path activations, which a "
+                "trained network does not have. Checked here: the data hypotheses, the "
+                "gradient, the Hessian, and the loss against L*, an upper bound of the "
+                "network's global minimum (an end point above L* is not global)."]
+        if len(df) <= MAX_SEED_ROWS:
+            rows = [[r.depth, r.hidden, r.seed, f"{r.relative_gap:.1e}",
+                     f"{r.grad_norm:.1e}", "yes" if r.at_critical_point else "no",
+                     f"{r.min_eigenvalue:+.1e}",
+                     "-" if pd.isna(r.middle_rank) else f"{int(r.middle_rank)}/{report['width']}",
+                     r.kind]
+                    for r in df.itertuples()]
+            lines.append(_table(["depth", "hidden", "seed", "(loss - L*)/L*", "|grad|",
+                                 "critical", "λ_min(H)", "rank W_H..W_2", "kind"], rows))
+        else:
+            rows = []
+            for depth, g in df.groupby("depth"):
+                kinds = g.kind.value_counts()
+                rows.append([depth, g.hidden.iloc[0], len(g), f"{g.relative_gap.min():.1e}",
+                             f"{g.relative_gap.max():.1e}", f"{g.grad_norm.max():.1e}",
+                             ", ".join(f"{c} {k}" for k, c in kinds.items())])
+            lines.append(_table(["depth", "hidden", "seeds", "min (loss - L*)/L*",
+                                 "max (loss - L*)/L*", "max |grad|", "end points"], rows))
+        lines.append("")
         for depth, g in df.groupby("depth"):
-            rows.append([depth, g.hidden.iloc[0], len(g), f"{g.loss.min():.10g}",
-                         f"{g.loss.max():.10g}", f"{g.relative_gap.max():.2e}",
-                         f"{g.grad_norm.max():.1e}", f"{int(g.converged.sum())}/{len(g)}"])
-        lines.append(_table(["depth", "hidden", "seeds", "min loss", "max loss",
-                             "max (loss - L*)/L*", "max |grad|", "lbfgs converged"], rows))
-        lines.append("\nA seed above L* with a non-zero gradient stopped before a critical point "
-                     "(L-BFGS's\nrelative-decrease test); by the theorem it is not at a bad "
-                     "local minimum.")
+            lines.append(f"depth {depth}: {critical_point_summary(g)}")
+        lines.append(f"All: {critical_point_summary(df)}")
+        lines.append(
+            "\nCritical: gradient norm <= 1e-3 and <= 1e-2 times its initial value. "
+            "λ_min(H): smallest\neigenvalue of the exact Hessian; below -10 |grad| it "
+            "counts as negative curvature\n(the flat symmetry directions of a nearly "
+            "critical point reach about |grad|).")
         return "\n".join(lines)
 
 
@@ -271,14 +308,27 @@ def _linear_figure(report):
     left.set_xlabel("eigenvalue of Σ (decreasing)")
     left.set_ylabel("λ")
     left.set_title(f"kept by the optimum: the top {opt.rank} (blue)")
-    for depth, g in df.groupby("depth"):
-        gap = np.maximum(g.relative_gap.to_numpy(), 1e-16)
-        right.scatter(np.full(len(g), depth), gap, label=f"{depth} hidden")
-    right.set_yscale("log")
+    markers = {"global minimum": "*", "no negative curvature": "o", "saddle": "v",
+               "degenerate saddle": "s", "undetermined": "D", "not critical": "x"}
+    n_kinds = df.kind.nunique()
+    for i, (kind, g) in enumerate(df.groupby("kind")):
+        jitter = (i - (n_kinds - 1) / 2) * 0.06
+        right.scatter(g.depth + jitter, g.relative_gap, marker=markers.get(kind, "o"),
+                      label=kind)
+    # symmetric log: trained linear networks end 1e-9..1e-6 above L*, nonlinear
+    # ones may end below it
+    right.set_yscale("symlog", linthresh=1e-10)
+    gaps = df.relative_gap.to_numpy()
+    decades = 10.0 ** np.arange(-9, 3, 3)
+    right.set_yticks([0.0] + [t for t in decades if gaps.max() >= t / 1000]
+                     + [-t for t in decades if gaps.min() <= -t / 1000])
+    right.axhline(0, color="k", lw=0.8)
+    right.set_xticks(sorted(df.depth.unique()))
     right.set_xlabel("hidden layers")
     right.set_ylabel("(loss - L*) / L*")
-    right.set_title("loss reached by each seed, relative to L*")
+    right.set_title(f"end point of each seed ({report['activation']})")
     right.grid(alpha=0.3)
+    right.legend(fontsize="small")
     return fig
 
 

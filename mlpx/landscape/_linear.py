@@ -17,6 +17,10 @@ formulas hold for the centred data X - mean(X), Y - mean(Y). They average the
 squared error over samples and outputs, ``sum_ik (y_ik - p_ik)^2 / (2 n d_y)``
 (plus an L2 penalty, absent with alpha=0), so this module reports losses in
 that normalisation: the ½-sum of squares above divided by n d_y.
+
+:func:`trained_critical_points` trains one network per seed and classifies
+where each run ended (global minimum, saddle, rank condition), which makes the
+theorem checkable on what training finds.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -378,6 +383,16 @@ def finite_difference_hessian(loss, theta, *, step=1e-5):
     return (H + H.T) / 2
 
 
+def _middle_rank(est):
+    """rank(W_H ... W_2): the product of the weights between hidden layers
+    (the identity of the hidden width with one hidden layer)."""
+    widths = network_of(est).layer_units[1:-1]
+    middle = np.eye(widths[0])
+    for W in est.coefs_[1:-1]:
+        middle = middle @ W
+    return int(np.linalg.matrix_rank(middle))
+
+
 def _is_linear_network(est):
     return (not is_classifier(est) and est.activation == "identity"
             and est.out_activation_ == "identity" and getattr(est, "loss", None) == "squared_error")
@@ -449,10 +464,7 @@ def classify_critical_point(
     optimum = middle_rank = rank_condition = None
     if _is_linear_network(est):
         widths = network_of(est).layer_units[1:-1]
-        middle = np.eye(widths[0])
-        for W in est.coefs_[1:-1]:
-            middle = middle @ W
-        middle_rank = int(np.linalg.matrix_rank(middle))
+        middle_rank = _middle_rank(est)
         rank_condition = middle_rank == min(widths)
         if alpha == 0:
             optimum = linear_network_optimum(X, y, widths).loss
@@ -467,3 +479,255 @@ def classify_critical_point(
     else:
         kind = "degenerate saddle"
     return CriticalPoint(kind, value, grad_norm, min_eig, optimum, middle_rank, rank_condition)
+
+
+def _check_seeds(seeds):
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be a sequence of integers, got {seeds!r}.") from None
+    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                            and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be one or more integers >= 0, got {seeds!r}.")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds!r}.")
+    return [int(s) for s in seeds]
+
+
+def _min_hessian_eigenvalue(est, X, y, max_params):
+    """Smallest eigenvalue of the exact Hessian: dense up to max_params, else Lanczos."""
+    from mlpx.landscape._curvature import dense_hessian, extreme_eigenvalues
+
+    if params_of(est).size <= max_params:
+        return float(np.linalg.eigvalsh(dense_hessian(est, X, y, max_params=max_params))[0])
+    return extreme_eigenvalues(est, X, y)[1]
+
+
+def trained_critical_points(
+    estimator: MLPXRegressor,
+    X: ArrayLike,
+    y: ArrayLike,
+    seeds: Sequence[int],
+    *,
+    grad_tol: float | None = None,
+    grad_rtol: float | None = None,
+    eig_tol: float | None = None,
+    loss_rtol: float = 1e-6,
+    max_params: int = 2000,
+    return_estimators: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, list[MLPXRegressor]]:
+    """Train one network per seed and classify where each run ended.
+
+    What Kawaguchi (2016) makes checkable. For a deep linear network
+    (``activation='identity'``) under his hypotheses on the data
+    (:func:`check_linear_assumptions`), every local minimum is global and
+    every other critical point is a saddle; so each end point at a critical
+    point is a 'global minimum' (loss equal to L*), a 'saddle' (a negative
+    Hessian eigenvalue) or a 'degenerate saddle' (loss above L*, no negative
+    curvature; possible only where the rank condition rank(W_H ... W_2) = p
+    fails, Theorem 2.3 (iv)). His result for nonlinear (ReLU) networks rests on
+    a model in which the paths' activations are independent Bernoulli
+    variables, which a trained network does not satisfy: for a nonlinear
+    network only the hypotheses on the data, the gradient and the Hessian
+    are checked. An end point there without negative curvature is labelled
+    'no negative curvature', not 'local minimum': at a gradient norm of
+    1e-4, a run along a flat valley passes the same tests. One thing holds
+    for every activation of mlpx: the global minimum of its loss is at most
+    L* (units kept in a region where the activation is linear, or scaled
+    down to one, approach any rank-p affine map), so an end point above L*
+    is certainly not a global minimum (``not_global``).
+
+    Parameters
+    ----------
+    estimator : MLPXRegressor
+        The network to train (cloned, with ``random_state=seed``): squared
+        error, ``alpha=0``; ``solver='lbfgs'`` with a tiny ``tol`` trains to
+        the end of its relative-decrease test.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    seeds : sequence of int
+        Distinct seeds, one run each.
+    grad_tol, grad_rtol : float, default=None
+        A run reached a critical point when its final full-batch gradient
+        norm is at most `grad_tol` and at most `grad_rtol` times the norm at
+        its initial weights (:func:`~mlpx.landscape._results.at_critical_point`);
+        None for the seed studies' defaults (1e-3 and 1e-2).
+    eig_tol : float, default=None
+        Hessian eigenvalues below ``-eig_tol`` count as negative curvature.
+        None: per run, ``max(10 * grad_norm, 1e-8)``. At a point that is only
+        nearly critical, the flat directions of the network's symmetries have
+        eigenvalues of the order of the gradient norm, of either sign.
+    loss_rtol : float, default=1e-6
+        A loss within ``loss_rtol * L*`` of L* counts as equal to it.
+    max_params : int, default=2000
+        Up to this many parameters the Hessian is dense (exact products);
+        above, its smallest eigenvalue comes from Lanczos iterations. For
+        ReLU units it is the Hessian of the linear piece the point lies on.
+    return_estimators : bool, default=False
+        Also return the fitted networks, in the order of `seeds`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per seed: ``seed``, ``activation``, ``loss`` (training loss
+        at the end), ``optimum`` (L*), ``relative_gap`` ((loss - L*) / L*),
+        ``grad_norm_start``, ``grad_norm``, ``at_critical_point``,
+        ``min_eigenvalue`` (of the Hessian), ``eig_tol``, ``middle_rank`` and
+        ``rank_condition`` (linear networks; else missing), ``not_global``,
+        ``kind``, ``n_iter`` and ``solver_converged`` (no ConvergenceWarning).
+        ``kind`` is 'not critical',
+        'saddle', 'global minimum', 'degenerate saddle' (linear), 'undetermined'
+        (linear, loss above L* without negative curvature while the data fail
+        the hypotheses) or 'no negative curvature' (nonlinear).
+    estimators : list of MLPXRegressor
+        With ``return_estimators=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpx import MLPXRegressor
+    >>> from mlpx.landscape._linear import trained_critical_points
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 4))
+    >>> Y = X @ rng.normal(size=(4, 3)) + 0.3 * rng.normal(size=(40, 3))
+    >>> net = MLPXRegressor(hidden_layer_sizes=(2,), activation="identity", alpha=0.0,
+    ...                     solver="lbfgs", tol=1e-15, max_iter=5000)
+    >>> table = trained_critical_points(net, X, Y, range(3))
+    >>> list(table.kind)
+    ['global minimum', 'global minimum', 'global minimum']
+    """
+    from sklearn.base import clone
+
+    from mlpx import MLPXRegressor
+    from mlpx.landscape._initialization import initial_params, layer_units
+    from mlpx.landscape._results import GRAD_RTOL, GRAD_TOL, at_critical_point
+
+    if not isinstance(estimator, MLPXRegressor):
+        raise ValueError(
+            "Kawaguchi's theorems concern the squared loss: estimator must be an "
+            f"MLPXRegressor, got {type(estimator).__name__}."
+        )
+    if estimator.loss != "squared_error" or estimator.alpha != 0:
+        raise ValueError(
+            "The theorems concern the unpenalised squared loss: set loss='squared_error' "
+            f"and alpha=0 (got loss={estimator.loss!r}, alpha={estimator.alpha!r})."
+        )
+    if estimator.early_stopping:
+        raise ValueError("early_stopping=True trains on part of the data: set it to False.")
+    seeds = _check_seeds(seeds)
+    grad_tol = GRAD_TOL if grad_tol is None else grad_tol
+    grad_rtol = GRAD_RTOL if grad_rtol is None else grad_rtol
+    for name, value in (("grad_tol", grad_tol), ("grad_rtol", grad_rtol),
+                        ("loss_rtol", loss_rtol)):
+        if not (isinstance(value, numbers.Real) and value >= 0):
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+    if eig_tol is not None and not (isinstance(eig_tol, numbers.Real) and eig_tol >= 0):
+        raise ValueError(f"eig_tol must be None or a number >= 0, got {eig_tol!r}.")
+    X = check_array(X, dtype=np.float64)
+    y = check_array(y, ensure_2d=False, dtype=np.float64)
+    _as_2d(y, X.shape[0])
+    hidden = estimator.hidden_layer_sizes
+    widths = _check_widths(hidden)
+    optimum = linear_network_optimum(X, y, widths)
+    assumptions = check_linear_assumptions(X, y)
+    linear = estimator.activation == "identity"
+    units = layer_units(estimator, X, y)
+
+    rows, fitted = [], []
+    for seed in seeds:
+        est = clone(estimator).set_params(random_state=seed)
+        # the Glorot draw est.fit makes first from RandomState(seed)
+        theta0 = initial_params("default", None, seed, units, est.activation, X.dtype,
+                                random_state=np.random.RandomState(seed))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            est.fit(X, y)
+        loss = NetworkLoss(est, X, y)
+        with single_threaded_blas():
+            value, grad = loss.loss_grad(params_of(est))
+            grad_start = float(np.linalg.norm(loss.loss_grad(theta0)[1]))
+            min_eig = _min_hessian_eigenvalue(est, X, y, max_params)
+        grad_norm = float(np.linalg.norm(grad))
+        critical = bool(at_critical_point(grad_norm, grad_start, grad_tol, grad_rtol))
+        tol = max(10.0 * grad_norm, 1e-8) if eig_tol is None else float(eig_tol)
+        gap = (value - optimum.loss) / optimum.loss if optimum.loss > 0 else np.nan
+        at_optimum = value - optimum.loss <= loss_rtol * abs(optimum.loss) + 1e-15
+        if not critical:
+            kind = "not critical"
+        elif min_eig < -tol:
+            kind = "saddle"
+        elif not linear:
+            kind = "no negative curvature"
+        elif at_optimum:
+            kind = "global minimum"
+        else:
+            kind = "degenerate saddle" if assumptions.satisfied else "undetermined"
+        middle = _middle_rank(est) if linear else None
+        fitted.append(est)
+        rows.append({
+            "seed": seed, "activation": est.activation, "loss": value,
+            "optimum": optimum.loss, "relative_gap": gap,
+            "grad_norm_start": grad_start, "grad_norm": grad_norm,
+            "at_critical_point": critical, "min_eigenvalue": min_eig, "eig_tol": tol,
+            "middle_rank": middle,
+            "rank_condition": None if middle is None else middle == min(widths),
+            "not_global": not at_optimum, "kind": kind, "n_iter": est.n_iter_,
+            "solver_converged": not any(issubclass(w.category, ConvergenceWarning)
+                                        for w in caught),
+        })
+    table = pd.DataFrame(rows)
+    return (table, fitted) if return_estimators else table
+
+
+_PLURALS = {"global minimum": "global minima", "saddle": "saddles",
+            "degenerate saddle": "degenerate saddles", "undetermined": "undetermined",
+            "run": "runs"}
+
+
+def _count(n, word):
+    return f"{n} {word if n == 1 else _PLURALS[word]}"
+
+
+def critical_point_summary(table: pd.DataFrame) -> str:
+    """One sentence on a table of :func:`trained_critical_points`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`trained_critical_points`, or several of them
+        concatenated, of one activation.
+
+    Returns
+    -------
+    summary : str
+        E.g. "5 of 5 runs reached a critical point; all of them global
+        minima." For nonlinear networks: how many end points have no
+        negative curvature, how many lie above L* (not global), and what the
+        tests cannot decide.
+    """
+    if not {"kind", "activation", "not_global"} <= set(table.columns):
+        raise ValueError("table must be the output of trained_critical_points.")
+    if table.activation.nunique() > 1:
+        raise ValueError(
+            f"table mixes activations {sorted(table.activation.unique())}: summarise one "
+            "at a time."
+        )
+    kinds = table.kind[table.kind != "not critical"].value_counts()
+    k = int(kinds.sum())
+    head = f"{k} of {_count(len(table), 'run')} reached a critical point"
+    if k == 0:
+        return head + "."
+    if (table.activation == "identity").all():
+        if len(kinds) == 1:
+            kind = kinds.index[0]
+            return f"{head}; " + (f"it is a {kind}." if k == 1
+                                  else f"all of them {_PLURALS[kind]}.")
+        return head + ": " + ", ".join(_count(c, kind) for kind, c in kinds.items()) + "."
+    flat = int((table.kind == "no negative curvature").sum())
+    above = int(table.not_global[table.kind != "not critical"].sum())
+    activation = table.activation.iloc[0]
+    return (f"{head}: {flat} without negative curvature, "
+            f"{_count(int((table.kind == 'saddle').sum()), 'saddle')}; {above} of these {k} "
+            f"end above L*, so are not global minima. Kawaguchi's theorem does not cover "
+            f"{activation} networks: these tests cannot tell a local minimum from a slow run "
+            "along a flat valley, nor whether a point below L* is global.")

@@ -20,9 +20,44 @@ def test_linear_reaches_the_optimum_and_writes_its_files(tmp_path, capsys):
         ".mlpx-files", "linear.csv", "linear.png", "study.json"]
     df = pd.read_csv(out / "linear.csv")
     assert list(df.depth) == [1, 1, 2, 2]
+    assert list(df.seed) == [0, 1, 0, 1]
     assert (df.relative_gap.abs() < 1e-6).all()
     assert (df.grad_norm < 1e-4).all()
+    assert df.at_critical_point.all() and (df.middle_rank == 2).all()
+    assert list(df.kind) == ["global minimum"] * 4
+    # the per-seed table: one line per run, with its kind
+    assert sum(line.rstrip().endswith("global minimum") for line in text.splitlines()) == 4
+    assert "depth 1: 2 of 2 runs reached a critical point; all of them global minima." in text
+    assert "All: 4 of 4 runs reached a critical point; all of them global minima." in text
     assert json.loads((out / "study.json").read_text())["format"] == "mlpx-linear-study"
+
+
+def test_linear_with_relu_checks_only_what_applies(tmp_path, capsys):
+    out = tmp_path / "relu"
+    assert run(["linear", "--activation", "relu", "--depths", "2", "--seeds", "6",
+                "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "The theorem covers identity activations, not relu" in text
+    df = pd.read_csv(out / "linear.csv")
+    assert df.middle_rank.isna().all()
+    assert set(df.kind) <= {"no negative curvature", "saddle", "not critical"}
+    assert (df.not_global == (df.loss > df.optimum * (1 + 1e-6))).all()
+    critical = df[df.kind != "not critical"]
+    assert (f"All: {len(critical)} of 6 runs reached a critical point: "
+            f"{(df.kind == 'no negative curvature').sum()} without negative curvature") in text
+    assert f"{int(critical.not_global.sum())} of these {len(critical)} end above L*" in text
+    assert "all of them global minima" not in text
+
+
+def test_linear_with_many_seeds_prints_counts_per_depth(tmp_path, capsys):
+    out = tmp_path / "many"
+    assert run(["linear", "--n-samples", "30", "--n-features", "4", "--n-outputs", "3",
+                "--depths", "1,2", "--seeds", "31", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    df = pd.read_csv(out / "linear.csv")
+    assert len(df) == 62 and list(df.kind) == ["global minimum"] * 62
+    assert "end points" in text and "31 global minimum" in text
+    assert "All: 62 of 62 runs reached a critical point; all of them global minima." in text
 
 
 def test_linear_reads_an_npz_file(tmp_path, capsys):
@@ -44,6 +79,7 @@ def test_linear_reads_an_npz_file(tmp_path, capsys):
     (["--width", "0"], "argument --width: must be at least 1"),
     (["--dataset", "nowhere.npz"], "Unknown dataset"),
     (["--noise", "-1"], "argument --noise: must be >= 0"),
+    (["--activation", "sine"], "argument --activation: invalid choice"),
 ])
 def test_linear_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
     out = tmp_path / "never"

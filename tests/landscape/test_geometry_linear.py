@@ -233,3 +233,219 @@ def test_paths_between_the_two_pieces_of_the_minima_rise_to_a_saddle(data):
         assert path.table.train_loss.max() >= a.loss_ + floor - 1e-9
     # and the bound is tight: the trained curve crosses near the saddle
     assert curve.table.train_loss.max() <= a.loss_ + floor + 0.01
+
+
+# ------------------------------------------------ trained_critical_points
+def _numpy_loss(coefs, intercepts, X, Y, act):
+    """The estimators' loss, from the weights, in plain NumPy."""
+    h = X
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        h = h @ W + b
+        if i < len(coefs) - 1:
+            h = act(h)
+    return ((Y - h) ** 2).sum() / (2 * Y.size)
+
+
+def _numpy_gradient_norm(coefs, intercepts, X, Y, act=lambda z: z, step=1e-6):
+    """Norm of the gradient by central differences of _numpy_loss."""
+    arrays = [np.array(a, dtype=float) for a in (*coefs, *intercepts)]
+    k = len(coefs)
+    grad = []
+    for a in arrays:
+        for idx in np.ndindex(a.shape):
+            old = a[idx]
+            a[idx] = old + step
+            up = _numpy_loss(arrays[:k], arrays[k:], X, Y, act)
+            a[idx] = old - step
+            down = _numpy_loss(arrays[:k], arrays[k:], X, Y, act)
+            a[idx] = old
+            grad.append((up - down) / (2 * step))
+    return float(np.linalg.norm(grad))
+
+
+def _sklearn_start(widths, activation, seed, X, Y):
+    """scikit-learn's initial weights for this seed (mlpx draws the same ones):
+    one SGD step of 1e-300 leaves them unchanged."""
+    from sklearn.neural_network import MLPRegressor
+
+    sk = MLPRegressor(hidden_layer_sizes=widths, activation=activation, solver="sgd",
+                      learning_rate_init=1e-300, max_iter=1, shuffle=False, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk.fit(X, Y)
+    return sk.coefs_, sk.intercepts_
+
+
+def _lbfgs(widths, activation="identity"):
+    return MLPXRegressor(hidden_layer_sizes=widths, activation=activation, solver="lbfgs",
+                         alpha=0.0, tol=1e-15, max_iter=20000, max_fun=40000)
+
+
+@pytest.mark.parametrize("widths", [(2,), (3, 2), (2, 4, 3)], ids=["1h", "2h", "3h"])
+def test_trained_linear_networks_end_at_global_minima(data, widths):
+    from mlpx.landscape._linear import critical_point_summary, trained_critical_points
+
+    X, Y = data
+    table = trained_critical_points(_lbfgs(widths), X, Y, range(5))
+    assert list(table.seed) == [0, 1, 2, 3, 4]
+    target = optimum_by_the_book(X, Y, min(widths))
+    assert table.optimum.to_numpy() == pytest.approx(np.full(5, target), rel=1e-10)
+    assert (table.loss >= target * (1 - 1e-12)).all()
+    assert table.loss.to_numpy() == pytest.approx(np.full(5, target), rel=1e-6)
+    assert table.at_critical_point.all()
+    assert (table.grad_norm <= 1e-3).all()
+    assert (table.grad_norm <= 1e-2 * table.grad_norm_start).all()
+    assert (table.middle_rank == 2).all() and table.rank_condition.all()
+    assert not table.not_global.any()
+    assert list(table.kind) == ["global minimum"] * 5
+    assert (table.activation == "identity").all()
+    assert critical_point_summary(table) == (
+        "5 of 5 runs reached a critical point; all of them global minima.")
+
+
+def test_gradient_norms_are_those_of_the_start_and_the_end(data):
+    """Against central differences of a NumPy loss, at scikit-learn's initial
+    weights (the same draw) and at the fitted weights."""
+    from mlpx.landscape._linear import trained_critical_points
+
+    X, Y = data
+    table, fitted = trained_critical_points(_lbfgs((3, 2)), X, Y, [0, 7],
+                                            return_estimators=True)
+    for row, est in zip(table.itertuples(), fitted):
+        coefs, intercepts = _sklearn_start((3, 2), "identity", row.seed, X, Y)
+        assert row.grad_norm_start == pytest.approx(
+            _numpy_gradient_norm(coefs, intercepts, X, Y), rel=1e-6)
+        assert est.random_state == row.seed
+        same = _fit_linear((3, 2), X, Y, row.seed)  # what est.fit gives
+        np.testing.assert_array_equal(est.coefs_[0], same.coefs_[0])
+        assert row.loss == pytest.approx(
+            _numpy_loss(est.coefs_, est.intercepts_, X, Y, lambda z: z), rel=1e-12)
+        assert row.grad_norm == pytest.approx(
+            _numpy_gradient_norm(est.coefs_, est.intercepts_, X, Y), rel=1e-3)
+
+
+def test_min_eigenvalue_is_that_of_the_hessian_dense_or_lanczos(data):
+    """At a strict saddle, the smallest eigenvalue of the exact Hessian matches
+    the finite-difference Hessian, by either method."""
+    from mlpx.landscape._linear import _min_hessian_eigenvalue, finite_difference_hessian
+
+    X, Y = data
+    est = critical_point_from_eigenvectors(X, Y, [1, 2], (3, 2))
+    reference = np.linalg.eigvalsh(
+        finite_difference_hessian(NetworkLoss(est, X, Y), est._params.copy()))[0]
+    assert reference < -1e-2
+    assert _min_hessian_eigenvalue(est, X, Y, 2000) == pytest.approx(reference, rel=1e-5)
+    assert _min_hessian_eigenvalue(est, X, Y, 10) == pytest.approx(reference, rel=1e-5)
+
+
+def test_negative_curvature_is_counted_below_minus_eig_tol(data):
+    """The flat symmetry directions of a nearly critical point have eigenvalues
+    of either sign, of the order of the gradient: with eig_tol=0 they count."""
+    from mlpx.landscape._linear import critical_point_summary, trained_critical_points
+
+    X, Y = data
+    default = trained_critical_points(_lbfgs((3, 2)), X, Y, range(4))
+    assert (default.eig_tol == np.maximum(10 * default.grad_norm, 1e-8)).all()
+    assert (default.min_eigenvalue.abs() < default.grad_norm).all()
+    strict = trained_critical_points(_lbfgs((3, 2)), X, Y, range(4), eig_tol=0.0)
+    np.testing.assert_array_equal(strict.kind == "saddle", strict.min_eigenvalue < 0)
+    assert (strict.min_eigenvalue < 0).any()
+    mixed = strict.kind.value_counts()
+    text = critical_point_summary(strict)
+    assert text.startswith("4 of 4 runs reached a critical point")
+    assert all(str(c) in text for c in mixed)
+    tight = trained_critical_points(_lbfgs((3, 2)), X, Y, range(2), grad_tol=1e-12)
+    assert list(tight.kind) == ["not critical"] * 2
+    assert critical_point_summary(tight) == "0 of 2 runs reached a critical point."
+
+
+def test_a_relu_network_reaches_l_star_so_it_bounds_the_global_minimum(data):
+    """A ReLU network whose units all stay active computes the linear global
+    minimum: L* is an upper bound of a ReLU network's global minimum."""
+    from mlpx.landscape._alignment import with_params
+
+    X, Y = data
+    linear = critical_point_from_eigenvectors(X, Y, [0, 1], (3, 2))
+    relu = _lbfgs((3, 2), "relu").set_params(max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        relu.fit(X, Y)
+    W, b = [w.copy() for w in linear.coefs_], [c.copy() for c in linear.intercepts_]
+    shift = []
+    for k in range(2):  # lift each hidden layer above 0, undo it in the next layer
+        h = X.copy()
+        for Wj, bj in zip(W[: k + 1], b[: k + 1]):
+            h = h @ Wj + bj
+        shift.append(1.0 - h.min(axis=0))
+        b[k] = b[k] + shift[k]
+        b[k + 1] = b[k + 1] - shift[k] @ W[k + 1]
+    relu = with_params(relu, np.concatenate([*(w.ravel() for w in W), *b]))
+    loss = NetworkLoss(relu, X, Y)(np.concatenate([*(w.ravel() for w in W), *b]))
+    assert loss == pytest.approx(optimum_by_the_book(X, Y, 2), rel=1e-10)
+    np.testing.assert_allclose(relu.predict(X), linear.predict(X), atol=1e-10)
+
+
+def test_dead_relu_networks_end_above_l_star_without_curvature(data):
+    """Kawaguchi's nonlinear theorem assumes independent Bernoulli activations;
+    real ReLU networks stop where every unit of a layer is dead: a constant
+    output, a flat neighbourhood, a loss far above L*."""
+    from mlpx.landscape._linear import critical_point_summary, trained_critical_points
+
+    X, Y = data
+    table = trained_critical_points(_lbfgs((2, 2), "relu"), X, Y, range(6))
+    assert table.middle_rank.isna().all() and table.rank_condition.isna().all()
+    assert set(table.kind) <= {"no negative curvature", "saddle", "not critical"}
+    constant_loss = ((Y - Y.mean(0)) ** 2).sum() / (2 * Y.size)
+    dead = table[np.isclose(table.loss, constant_loss, rtol=1e-9)]
+    assert len(dead) >= 2
+    assert (dead.kind == "no negative curvature").all() and dead.not_global.all()
+    assert (dead.min_eigenvalue.abs() < 1e-8).all()
+    assert (table.not_global == (table.loss > table.optimum * (1 + 1e-6))).all()
+    text = critical_point_summary(table)
+    critical = table[table.kind != "not critical"]
+    assert text.startswith(f"{len(critical)} of 6 runs reached a critical point: "
+                           f"{(table.kind == 'no negative curvature').sum()} without "
+                           "negative curvature")
+    assert f"{int(critical.not_global.sum())} of these {len(critical)} end above L*" in text
+    assert "does not cover relu networks" in text
+
+
+def test_trained_critical_points_refuses_what_the_theorem_does_not_cover(data):
+    from mlpx import MLPXClassifier
+    from mlpx.landscape._linear import trained_critical_points
+
+    X, Y = data
+    with pytest.raises(ValueError, match="MLPXRegressor"):
+        trained_critical_points(MLPXClassifier(), X, Y[:, 0] > 0, [0])
+    with pytest.raises(ValueError, match="alpha=0"):
+        trained_critical_points(_lbfgs((2,)).set_params(alpha=1e-3), X, Y, [0])
+    with pytest.raises(ValueError, match="squared_error"):
+        trained_critical_points(_lbfgs((2,)).set_params(loss="poisson"), X, np.abs(Y), [0])
+    with pytest.raises(ValueError, match="distinct"):
+        trained_critical_points(_lbfgs((2,)), X, Y, [1, 1])
+    with pytest.raises(ValueError, match="one or more integers"):
+        trained_critical_points(_lbfgs((2,)), X, Y, [])
+    with pytest.raises(ValueError, match="eig_tol"):
+        trained_critical_points(_lbfgs((2,)), X, Y, [0], eig_tol=-1.0)
+    with pytest.raises(ValueError, match="samples"):
+        trained_critical_points(_lbfgs((2,)), X, Y[:-1], [0])
+
+
+def test_summaries_of_concatenated_tables_and_mixed_activations(data):
+    import pandas as pd
+
+    from mlpx.landscape._linear import critical_point_summary, trained_critical_points
+
+    X, Y = data
+    one = trained_critical_points(_lbfgs((2,)), X, Y, range(2))
+    two = trained_critical_points(_lbfgs((3, 2)), X, Y, range(3))
+    both = pd.concat([one, two], ignore_index=True)
+    assert critical_point_summary(both) == (
+        "5 of 5 runs reached a critical point; all of them global minima.")
+    assert critical_point_summary(one.iloc[:1]) == (
+        "1 of 1 run reached a critical point; it is a global minimum.")
+    tanh = trained_critical_points(_lbfgs((2,), "tanh"), X, Y, [0])
+    with pytest.raises(ValueError, match="mixes activations"):
+        critical_point_summary(pd.concat([one, tanh]))
+    with pytest.raises(ValueError, match="output of trained_critical_points"):
+        critical_point_summary(one.drop(columns="kind"))
