@@ -2,12 +2,14 @@
 
 Two seeds can label every training point alike yet draw different boundaries
 between them. These helpers evaluate both networks on a regular grid over the
-data's bounding box and report (or draw) where their predictions differ.
+data's bounding box and report (or draw) where their predictions differ, and
+draw beside them a known optimal boundary, such as the Bayes-optimal one of
+:func:`~mlpx.landscape._data.gaussian_mixture`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -121,13 +123,15 @@ def plot_decision_boundaries(
     resolution: int = 200,
     margin: float = 0.05,
     labels: Sequence[str] = ("a", "b"),
+    bayes: BaseEstimator | Callable[[np.ndarray], ArrayLike] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Overlay the decision boundaries of two networks on 2-D data.
 
     The boundaries of `est_a` are drawn as solid lines, those of `est_b`
     dashed, over a shading of the region where they disagree; the data are
-    drawn on top (coloured by `y` when given).
+    drawn on top (coloured by `y` when given). With `bayes`, the optimal
+    boundary is drawn as a thick black line beside them (gid ``'bayes'``).
 
     Parameters
     ----------
@@ -138,6 +142,10 @@ def plot_decision_boundaries(
     margin : float, default=0.05
     labels : tuple of str, default=('a', 'b')
         Legend names of the two networks.
+    bayes : fitted classifier or callable, default=None
+        The optimal classifier of the problem: an estimator with ``predict``
+        (e.g. the ``bayes`` of :func:`~mlpx.landscape._data.gaussian_mixture`)
+        or a function of an (n, 2) array returning n labels.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -149,6 +157,10 @@ def plot_decision_boundaries(
 
     plt = _pyplot()
     X = _check_2d(X)
+    if bayes is not None and not (hasattr(bayes, "predict") or callable(bayes)):
+        raise ValueError(
+            f"bayes must be a fitted classifier or a function of X, got {type(bayes).__name__}."
+        )
     xx, yy = decision_grid(X, resolution, margin)
     pa, pb = _predict_grid(est_a, xx, yy), _predict_grid(est_b, xx, yy)
     ca, cb = _label_codes(pa, pb)
@@ -160,15 +172,44 @@ def plot_decision_boundaries(
     if levels.size:
         ax.contour(xx, yy, ca, levels=levels, colors="C0", linestyles="solid")
         ax.contour(xx, yy, cb, levels=levels, colors="C3", linestyles="dashed")
-    ax.scatter(X[:, 0], X[:, 1], c=None if y is None else np.unique(y, return_inverse=True)[1],
-               s=12, cmap="viridis", edgecolors="k", linewidths=0.3)
+    if bayes is not None:
+        _draw_bayes(ax, bayes, xx, yy)
+    colours = {} if y is None else {"c": np.unique(y, return_inverse=True)[1], "cmap": "viridis"}
+    ax.scatter(X[:, 0], X[:, 1], s=12, edgecolors="k", linewidths=0.3, **colours)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Line2D([], [], color="C0", label=labels[0]),
-                       Line2D([], [], color="C3", ls="--", label=labels[1]),
-                       Patch(color="0.85", label=f"disagree ({differ.mean():.1%})")],
-              fontsize="small", loc="best")
+    handles = [Line2D([], [], color="C0", label=labels[0]),
+               Line2D([], [], color="C3", ls="--", label=labels[1])]
+    if bayes is not None:
+        handles.append(Line2D([], [], color="k", lw=2, label="Bayes-optimal"))
+    handles.append(Patch(color="0.85", label=f"disagree ({differ.mean():.1%})"))
+    ax.legend(handles=handles, fontsize="small", loc="best")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     return ax
+
+
+def _draw_bayes(ax, bayes, xx, yy):
+    """The boundaries of the labels `bayes` gives the grid, thick and black."""
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    if hasattr(bayes, "predict"):
+        _check_fitted(bayes)
+        pred = np.asarray(bayes.predict(grid))
+    else:
+        pred = np.asarray(bayes(grid))
+    if pred.shape[:1] != (grid.shape[0],):
+        raise ValueError(
+            f"bayes returned {pred.shape[:1]} labels for {grid.shape[0]} grid points."
+        )
+    _, codes = np.unique(pred.reshape(grid.shape[0], -1), axis=0, return_inverse=True)
+    codes = codes.reshape(xx.shape)
+    if codes.max() == 0:
+        return
+    cs = ax.contour(xx, yy, codes, levels=np.arange(codes.max()) + 0.5, colors="k",
+                    linewidths=2)
+    # matplotlib < 3.8 keeps one PathCollection per level in cs.collections
+    from matplotlib.collections import Collection
+
+    for artist in [cs] if isinstance(cs, Collection) else cs.collections:
+        artist.set_gid("bayes")

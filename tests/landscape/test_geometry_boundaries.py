@@ -83,3 +83,98 @@ def test_inputs_must_be_two_dimensional(moons):
         decision_disagreement(a, b, np.column_stack([X, X[:, 0]]))
     with pytest.raises(ValueError, match="resolution"):
         decision_disagreement(a, b, X, resolution=1)
+
+
+# ----------------------------------------------- beside the Bayes optimum
+@pytest.fixture(scope="module")
+def mixture_runs():
+    """Two tanh networks (L-BFGS, little penalty) on the Gaussian mixture, whose
+    Bayes-optimal classifier is known."""
+    from mlpx.landscape._data import gaussian_mixture
+
+    data = gaussian_mixture(400, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, b = (MLPXClassifier(hidden_layer_sizes=(20,), activation="tanh", solver="lbfgs",
+                               max_iter=3000, random_state=s).fit(data.X, data.y)
+                for s in (0, 1))
+    return a, b, data
+
+
+def test_two_runs_disagree_with_each_other_and_with_bayes(mixture_runs):
+    a, b, data = mixture_runs
+    bayes = data.bayes
+    ab = decision_disagreement(a, b, data.X, resolution=150)
+    a_bayes = decision_disagreement(a, bayes, data.X, resolution=150)
+    b_bayes = decision_disagreement(b, bayes, data.X, resolution=150)
+    assert decision_disagreement(bayes, bayes, data.X, resolution=50) == 0.0
+    assert 0 < ab < 0.5 and 0 < a_bayes < 0.5 and 0 < b_bayes < 0.5
+    assert ab <= a_bayes + b_bayes  # on one grid, disagreement is a distance
+    # on the distribution: 100 000 fresh points
+    X, y = bayes.sample(100_000, random_state=1)
+    wrong_bayes = bayes.predict(X) != y
+    assert abs(wrong_bayes.mean() - data.bayes_error) < 4 * np.sqrt(
+        data.bayes_error * (1 - data.bayes_error) / y.size)
+    for net in (a, b):
+        pred = net.predict(X)
+        off_bayes = pred != bayes.predict(X)
+        excess = (pred != y).mean() - wrong_bayes.mean()
+        # where a network agrees with Bayes it is right exactly when Bayes is
+        assert excess <= off_bayes.mean()
+        # no classifier beats Bayes: its excess error is positive, by far more
+        # than 4 standard errors of the paired difference
+        assert excess > 4 * np.sqrt(off_bayes.mean() / y.size)
+
+
+def _bayes_vertices(ax):
+    artists = [c for c in ax.collections if c.get_gid() == "bayes"]
+    assert artists
+    return np.concatenate([p.vertices for c in artists for p in c.get_paths()])
+
+
+def test_plot_draws_the_bayes_boundary_where_the_bayes_label_changes(mixture_runs):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a, b, data = mixture_runs
+    res = 120
+    ax = plot_decision_boundaries(a, b, data.X, data.y, resolution=res, bayes=data.bayes,
+                                  labels=("seed 0", "seed 1"))
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[:3] == ["seed 0", "seed 1", "Bayes-optimal"]
+    assert texts[3].startswith("disagree")
+    vertices = _bayes_vertices(ax)
+    assert len(vertices) > 20
+    # marching squares puts each vertex halfway between two grid neighbours of
+    # different Bayes labels: half a step (and a little) either way crosses
+    xx, yy = decision_grid(data.X, res)
+    step = np.array([xx[0, 1] - xx[0, 0], yy[1, 0] - yy[0, 0]])
+    crossed = np.zeros(len(vertices), dtype=bool)
+    for axis in (0, 1):
+        shift = np.zeros(2)
+        shift[axis] = 0.51 * step[axis]
+        crossed |= data.bayes.predict(vertices - shift) != data.bayes.predict(vertices + shift)
+    assert crossed.all()
+    # and so within half a grid step of where the posterior is 1/2
+    assert np.abs(data.bayes.predict_proba(vertices)[:, 1] - 0.5).max() < 0.1
+    plt.close(ax.figure)
+
+    ax2 = plot_decision_boundaries(a, b, data.X, resolution=res,
+                                   bayes=lambda Z: data.bayes.predict(Z))
+    np.testing.assert_allclose(_bayes_vertices(ax2), vertices)
+    plt.close(ax2.figure)
+    ax3 = plot_decision_boundaries(a, b, data.X, resolution=res)
+    assert not [c for c in ax3.collections if c.get_gid() == "bayes"]
+    plt.close(ax3.figure)
+
+
+def test_bayes_must_predict(mixture_runs):
+    pytest.importorskip("matplotlib")
+    a, b, data = mixture_runs
+    with pytest.raises(ValueError, match="bayes must be a fitted classifier"):
+        plot_decision_boundaries(a, b, data.X, bayes="bayes")
+    with pytest.raises(ValueError, match="labels for"):
+        plot_decision_boundaries(a, b, data.X, resolution=20, bayes=lambda Z: Z[:3, 0] > 0)

@@ -1,12 +1,18 @@
-"""mlpx.landscape._data: many minima for one neuron, random labels."""
+"""mlpx.landscape._data: many minima for one neuron, random labels, a mixture
+of Gaussians with its Bayes optimum."""
 
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
+from scipy.stats import multivariate_normal, norm
 
 from mlpx.landscape._data import (
+    MIXTURE_COVARIANCES,
+    MIXTURE_MEANS,
+    BayesClassifier,
     auer_dataset,
     count_distinct_minima,
+    gaussian_mixture,
     neuron_loss,
     random_labels,
 )
@@ -122,3 +128,137 @@ def test_close_examples_merge_their_minima():
     assert auer_dataset(8, 2, ratio=3.0).n_minima == 1
     assert auer_dataset(8, 2, target=0.95).n_minima == 1
     assert auer_dataset(8, 2).n_minima == 16
+
+
+# ------------------------------------------------------------ gaussian_mixture
+THREE_CLASSES = dict(
+    means=[[[0.0, 0.0], [2.0, 1.0]], [[1.0, -1.5]], [[-1.5, 1.0], [-1.0, -1.0], [0.5, 2.5]]],
+    covariances=[[[[1.0, 0.3], [0.3, 0.5]], [[0.2, 0.0], [0.0, 0.6]]],
+                 [[[0.7, -0.2], [-0.2, 0.4]]],
+                 [[[0.3, 0.1], [0.1, 0.3]], [[0.5, 0.0], [0.0, 0.2]], [[0.4, 0.0], [0.0, 0.4]]]],
+    weights=[[0.7, 0.3], [1.0], [0.2, 0.5, 0.3]],
+    priors=[0.5, 0.2, 0.3],
+)
+
+
+def scipy_joint_densities(means, covariances, weights, priors):
+    """x -> priors[c] p(x | c), (n, n_classes), from scipy.stats.multivariate_normal."""
+    def joint(X):
+        return np.column_stack([
+            priors[c] * sum(w * multivariate_normal(m, S).pdf(X)
+                            for w, m, S in zip(weights[c], means[c], covariances[c]))
+            for c in range(len(priors))
+        ])
+    return joint
+
+
+def draw_mixture(n, rng, means, covariances, weights, priors):
+    """Points of the mixture, drawn with NumPy's generator (not the module's sampler)."""
+    y = rng.choice(len(priors), size=n, p=priors)
+    X = np.empty((n, 2))
+    for c in range(len(priors)):
+        rows = np.flatnonzero(y == c)
+        k = rng.choice(len(weights[c]), size=rows.size, p=weights[c])
+        for j in range(len(weights[c])):
+            X[rows[k == j]] = rng.multivariate_normal(means[c][j], covariances[c][j],
+                                                      size=(k == j).sum())
+    return X, y
+
+
+DEFAULT = dict(means=MIXTURE_MEANS, covariances=MIXTURE_COVARIANCES,
+               weights=[[0.5, 0.5], [0.5, 0.5]], priors=[0.5, 0.5])
+
+
+@pytest.mark.parametrize("mixture", [DEFAULT, THREE_CLASSES], ids=["default", "3 classes"])
+def test_bayes_posterior_and_labels_match_scipy(mixture):
+    bayes = BayesClassifier(**mixture).fit()
+    X = np.random.default_rng(0).uniform(-4, 5, size=(2000, 2))
+    joint = scipy_joint_densities(**mixture)(X)
+    np.testing.assert_allclose(bayes.predict_proba(X), joint / joint.sum(1, keepdims=True),
+                               rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(np.exp(bayes.joint_log_density(X)), joint, rtol=1e-9)
+    np.testing.assert_array_equal(bayes.predict(X), joint.argmax(1))
+    assert len(set(bayes.predict(X))) == len(mixture["priors"])  # every class wins somewhere
+
+
+def test_bayes_error_of_two_gaussians_is_the_normal_tail():
+    """Equal unit covariances, means (±m, 0), priors (p, 1 - p): the boundary is
+    x = ln(p / (1 - p)) / (2m) and the error has a closed form."""
+    m, p = 0.8, 0.3
+    bayes = BayesClassifier([[[-m, 0.0]], [[m, 0.0]]], [[np.eye(2)], [np.eye(2)]],
+                            priors=[p, 1 - p]).fit()
+    t = np.log(p / (1 - p)) / (2 * m)
+    exact = p * norm.sf(t + m) + (1 - p) * norm.cdf(t - m)
+    # the trapezoidal rule across the boundary's kink: O(h^2), h = 0.022 here
+    assert bayes.bayes_error() == pytest.approx(exact, abs=1e-5)
+    assert bayes.bayes_error(201) == pytest.approx(exact, abs=2e-4)
+
+
+@pytest.mark.parametrize("mixture", [DEFAULT, THREE_CLASSES], ids=["default", "3 classes"])
+def test_bayes_error_matches_monte_carlo(mixture):
+    """The Bayes classifier's error rate on 100 000 fresh points (drawn here with
+    NumPy) is within 4 standard errors of the quadrature."""
+    bayes = BayesClassifier(**mixture).fit()
+    error = bayes.bayes_error()
+    n = 100_000
+    X, y = draw_mixture(n, np.random.default_rng(1), **mixture)
+    mc = (bayes.predict(X) != y).mean()
+    assert abs(mc - error) <= 4 * np.sqrt(error * (1 - error) / n)
+    # no other rule does better: e.g. the posterior's second choice, or x1 > 0
+    assert (y != bayes.predict_proba(X).argsort(1)[:, -2]).mean() > mc
+    if len(mixture["priors"]) == 2:
+        assert ((X[:, 0] > 0).astype(int) != y).mean() > mc
+
+
+def test_gaussian_mixture_draws_from_its_distribution():
+    data = gaussian_mixture(40_000, random_state=0)
+    X, y = data.X, data.y
+    assert X.shape == (40_000, 2) and set(y) == {0, 1}
+    assert data.bayes_error == pytest.approx(data.bayes.bayes_error())
+    assert abs(y.mean() - 0.5) < 4 * np.sqrt(0.25 / y.size)
+    for c in (0, 1):
+        mu, S = np.array(MIXTURE_MEANS[c]), np.array(MIXTURE_COVARIANCES[c])
+        mean = mu.mean(0)
+        cov = S.mean(0) + (mu - mean).T @ (mu - mean) / 2
+        Xc = X[y == c]
+        se = np.sqrt(np.diag(cov) / len(Xc))
+        assert np.all(np.abs(Xc.mean(0) - mean) < 4 * se)
+        np.testing.assert_allclose(np.cov(Xc.T), cov, atol=0.05)
+    again = gaussian_mixture(50, random_state=0)
+    np.testing.assert_array_equal(again.X, data.bayes.sample(50, random_state=0)[0])
+    custom = gaussian_mixture(300, random_state=1, **THREE_CLASSES)
+    assert set(custom.y) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(means=MIXTURE_MEANS), "both means and covariances"),
+    (dict(means=MIXTURE_MEANS[:1], covariances=MIXTURE_COVARIANCES[:1]), "at least 2 classes"),
+    (dict(means=[[[0, 0, 0]], [[1, 1, 1]]], covariances=[[np.eye(3)], [np.eye(3)]]),
+     "shape \\(n_components, 2\\)"),
+    (dict(means=[[[0, 0]], [[1, 1]]], covariances=[[np.eye(2)], [[[1, 2], [2, 1]]]]),
+     "positive definite"),
+    (dict(means=[[[0, 0]], [[1, 1]]], covariances=[[np.eye(2)], [[[1, 0.5], [0, 1]]]]),
+     "symmetric"),
+    (dict(means=[[[0, 0]], [[1, 1]]], covariances=[[np.eye(2)], [np.eye(2)]],
+          priors=[0.7, 0.7]), "priors must be 2 positive numbers summing to 1"),
+    (dict(means=[[[0, 0]], [[1, 1]]], covariances=[[np.eye(2)], [np.eye(2)]],
+          weights=[[0.5], [1.0]]), "weights of class 0"),
+    (dict(means=[[[0, 0]], [[1, 1]]], covariances=[[np.eye(2)], [np.eye(2)[None]]]),
+     "covariances of class 1 must have shape"),
+])
+def test_bad_mixtures_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gaussian_mixture(10, random_state=0, **kwargs)
+
+
+def test_bayes_classifier_checks_its_input():
+    bayes = BayesClassifier(MIXTURE_MEANS, MIXTURE_COVARIANCES)
+    with pytest.raises(Exception, match="not fitted"):
+        bayes.predict([[0.0, 0.0]])
+    bayes.fit()
+    with pytest.raises(ValueError, match="3 features"):
+        bayes.predict(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="resolution"):
+        bayes.bayes_error(2)
+    with pytest.raises(ValueError, match="n_samples"):
+        bayes.sample(0)
