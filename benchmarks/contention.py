@@ -13,7 +13,8 @@ Three scenarios, each in a fresh interpreter:
   as fast.
 
 Cases: 20000 x 784, hidden (100,), 3 epochs, float64 and float32; digits
-64-10-10-10 (30 epochs); ``train_seeds`` of 16 seeds of the digits network (30
+64-10-10-10 (30 epochs), 64-256-10 (30 epochs) and 64-768-10 (10 epochs);
+``train_seeds`` of 16 seeds of the digits network (30
 epochs, the compiled multi-seed engine). Every cell is the median over the
 repeats.
 
@@ -62,6 +63,10 @@ def _cases(quick):
         f"{n}x784-100-10 float64": fit(X, y, (100,), 3),
         f"{n}x784-100-10 float32": fit(X.astype(np.float32), y, (100,), 3),
         "digits 64-10-10-10": fit(Xd, yd, (10, 10), epochs),
+        # batches of 4-23 MFLOP forward, about a millisecond each: a thread
+        # descheduled while it holds a tile stalls the batch for a time slice
+        "digits 64-256-10": fit(Xd, yd, (256,), epochs),
+        "digits 64-768-10": fit(Xd, yd, (768,), max(2, epochs // 3)),
         "train_seeds 16 x digits": seeds,
     }
 

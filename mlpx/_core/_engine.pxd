@@ -14,9 +14,12 @@ from ._types cimport intp
 
 cdef extern from *:
     """
-    /* Work below which a batch or a predict runs on one thread: splitting
-       costs more than it saves. */
-    #define MLPX_MIN_PARALLEL_FLOPS 4.0e6
+    /* Forward flops below which a batch or a predict runs on one thread.
+       Such a batch takes about a millisecond: on a quiet machine two threads
+       gain at most a third on it, while beside another busy program a thread
+       descheduled as it holds a tile stalls the batch for a time slice (the
+       64-256-10 row of benchmarks/contention.py). */
+    #define MLPX_MIN_PARALLEL_FLOPS 1.5e7
     /* Target work of one chunk (forward and deltas of some rows) and of one
        task (a block of a layer's weight gradient), in flops. */
     #define MLPX_CHUNK_FLOPS 2.0e6

@@ -36,6 +36,7 @@ from mlpx.landscape._alignment import canonical_scaling
 from mlpx.landscape._paths import _endpoints, _losses
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
 
     from mlpx import MLPXClassifier, MLPXRegressor
@@ -95,7 +96,7 @@ class LossSurface:
     points: dict
     alpha: float
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The grid as a pandas DataFrame: one row per point, columns ``x``,
         ``y``, ``train_loss`` (and ``test_loss``), x varying slowest."""
         import pandas as pd
