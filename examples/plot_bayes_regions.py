@@ -36,8 +36,7 @@ import matplotlib.pyplot as plt
 from sklearn.exceptions import ConvergenceWarning
 
 from mlpx import MLPXClassifier
-from mlpx.landscape import decision_disagreement, plot_decision_boundaries
-from mlpx.landscape._data import gaussian_mixture
+from mlpx.landscape import decision_disagreement, gaussian_mixture, plot_decision_boundaries
 
 data = gaussian_mixture(400, random_state=0)
 bayes = data.bayes

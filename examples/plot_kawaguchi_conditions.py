@@ -42,7 +42,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from mlpx import MLPXRegressor
-from mlpx.landscape._linear import (
+from mlpx.landscape import (
     check_linear_assumptions,
     critical_point_summary,
     linear_network_optimum,
@@ -74,8 +74,8 @@ def lbfgs(widths, activation):
 # ----------------------------------------
 # Each row of a table is one seed; ``kind`` is 'global minimum' when the run
 # is at a critical point with the loss of L* (within a relative 1e-6), 'saddle'
-# with a Hessian eigenvalue below -10 |grad| (the flat symmetry directions of a
-# nearly critical point reach about |grad|), 'degenerate saddle' above L*
+# with a Hessian eigenvalue below -10 times the gradient norm (the flat
+# symmetry directions of a nearly critical point reach about the norm), 'degenerate saddle' above L*
 # without negative curvature.
 seeds = range(20)
 linear = {}
@@ -93,8 +93,8 @@ print(linear[3][["seed", "relative_gap", "grad_norm", "min_eigenvalue", "middle_
 # Nonlinear networks: what still applies
 # --------------------------------------
 # The same data and widths with tanh and ReLU units (two hidden layers). An
-# end point at a critical point without a Hessian eigenvalue below -10 |grad|
-# is labelled 'no negative curvature': a local minimum would pass, and so
+# end point at a critical point without a Hessian eigenvalue below -10 times
+# the gradient norm is labelled 'no negative curvature': a local minimum would pass, and so
 # would a slow run along a flat valley. One ending above L* is certainly not a
 # global minimum.
 nonlinear, networks = {}, {}

@@ -31,7 +31,14 @@ from mlpx.landscape._curvature import (
     hutchinson_trace,
     top_hessian_eigenvalues,
 )
-from mlpx.landscape._data import auer_dataset, count_distinct_minima, random_labels
+from mlpx.landscape._data import (
+    BayesClassifier,
+    GaussianMixtureData,
+    auer_dataset,
+    count_distinct_minima,
+    gaussian_mixture,
+    random_labels,
+)
 from mlpx.landscape._ensemble import train_seeds
 from mlpx.landscape._generalization import (
     MarginBoundTerms,
@@ -47,7 +54,9 @@ from mlpx.landscape._linear import (
     check_linear_assumptions,
     classify_critical_point,
     critical_point_from_eigenvectors,
+    critical_point_summary,
     linear_network_optimum,
+    trained_critical_points,
 )
 from mlpx.landscape._paths import PathResult, bezier_path, linear_path
 from mlpx.landscape._plotting import (
@@ -137,4 +146,9 @@ __all__ = [
     "normalized_margins",
     "plot_generalization",
     "spectral_complexity",
+    "BayesClassifier",
+    "GaussianMixtureData",
+    "gaussian_mixture",
+    "trained_critical_points",
+    "critical_point_summary",
 ]

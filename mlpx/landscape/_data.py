@@ -25,7 +25,7 @@ Tibshirani & Friedman 2009, Fig. 2.5).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -447,13 +447,15 @@ class BayesClassifier(ClassifierMixin, BaseEstimator):
     0.1587
     """
 
-    def __init__(self, means, covariances, weights=None, priors=None):
+    def __init__(self, means: ArrayLike, covariances: ArrayLike,
+                 weights: Sequence[ArrayLike] | None = None,
+                 priors: ArrayLike | None = None) -> None:
         self.means = means
         self.covariances = covariances
         self.weights = weights
         self.priors = priors
 
-    def fit(self, X=None, y=None):
+    def fit(self, X: ArrayLike | None = None, y: ArrayLike | None = None) -> BayesClassifier:
         """Validate the parameters (X and y are ignored).
 
         Returns
