@@ -111,6 +111,14 @@ def build_parser():
                            "mlpx.landscape._cli_geometry", "add_linear_parser")
     _add_landscape_command(sub, "width", "spread of the minima reached, per hidden width",
                            "mlpx.landscape._cli_geometry", "add_width_parser")
+    _add_landscape_command(sub, "surface", "loss surfaces on planes through trained seeds",
+                           "mlpx.landscape._cli_analysis", "add_surface_parser")
+    _add_landscape_command(sub, "spectrum", "Hessian spectrum at each seed's end point",
+                           "mlpx.landscape._cli_analysis", "add_spectrum_parser")
+    _add_landscape_command(sub, "margins", "margins and the margin bound vs the test error",
+                           "mlpx.landscape._cli_analysis", "add_margins_parser")
+    _add_landscape_command(sub, "bayes", "two networks vs the Bayes-optimal classifier",
+                           "mlpx.landscape._cli_analysis", "add_bayes_parser")
     parser.commands = sub.choices
     return parser
 
