@@ -97,6 +97,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         "n_iter_no_change": [pc.interval("int", 1, np.inf, "left"), pc.inf()],
         "max_fun": [pc.interval("int", 1, np.inf, "left")],
         "temperature": [pc.interval("float", 0, np.inf, "left")],
+        "leaky_slope": [pc.interval("float", 0, 1, "both")],
     }
 
     @abstractmethod
@@ -127,6 +128,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         n_iter_no_change,
         max_fun,
         temperature,
+        leaky_slope,
     ):
         self.activation = activation
         self.solver = solver
@@ -153,6 +155,7 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.temperature = temperature
+        self.leaky_slope = leaky_slope
 
     # ------------------------------------------------------------------ state
     def _set_params_buffer(self, params):
@@ -207,7 +210,8 @@ class BaseMultilayerPerceptronX(BaseEstimator, ABC):
     def _mlpx_network(self):
         """The fitted network's engine description (built once, not pickled)."""
         key = (self._layer_units, self.activation, self.out_activation_,
-               "squared_error" if self.loss == "squared_error" else None)
+               "squared_error" if self.loss == "squared_error" else None,
+               float(getattr(self, "leaky_slope", 0.01)))
         cached = self.__dict__.get("_network")
         if cached is None or cached[0] != key:
             cached = (key, Network(*key))

@@ -154,9 +154,11 @@ class Network:
         None: the output activation's canonical loss (squared error, binary
         log-loss, log-loss, Poisson deviance); 'squared_error': half the
         squared error averaged over the outputs, on any output activation.
+    leaky_slope : float, default=0.01
+        Slope of 'leaky_relu' for negative inputs, in [0, 1].
     """
 
-    def __init__(self, layer_units, activation, out_activation, loss=None):
+    def __init__(self, layer_units, activation, out_activation, loss=None, leaky_slope=0.01):
         if loss not in (None, "squared_error"):
             raise ValueError(f"loss must be None or 'squared_error', got {loss!r}.")
         self.layer_units = tuple(int(u) for u in layer_units)
@@ -164,17 +166,20 @@ class Network:
         self.out_activation = out_activation
         # the identity's canonical loss is the squared error: one name for it
         self.loss = None if out_activation == "identity" else loss
+        self.leaky_slope = float(leaky_slope)
         self.core = _CoreNetwork(np.asarray(self.layer_units, dtype=np.intp),
                                  ACTIVATION_CODES[activation],
                                  ACTIVATION_CODES[out_activation],
-                                 Loss.SQUARED_ERROR if self.loss else Loss.CANONICAL)
+                                 Loss.SQUARED_ERROR if self.loss else Loss.CANONICAL,
+                                 self.leaky_slope)
 
     @property
     def n_params(self):
         return self.core.n_params
 
     def __reduce__(self):
-        return Network, (self.layer_units, self.activation, self.out_activation, self.loss)
+        return Network, (self.layer_units, self.activation, self.out_activation, self.loss,
+                         self.leaky_slope)
 
     def unpack(self, params):
         """(coefs, intercepts): views of a flat parameter vector."""

@@ -35,7 +35,7 @@ _SHARED_DOC = """
     activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'softplus'}, \
 default='relu'
         Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)), tanh(x),
-        max(0, x), max(0.01 x, x) or log(1 + exp(x)).
+        max(0, x), max(leaky_slope x, x) or log(1 + exp(x)).
 
     solver : {'lbfgs', 'sgd', 'adam', 'sgld'}, default='adam'
         Weight optimisation: full-batch L-BFGS (scipy), mini-batch SGD, Adam, or
@@ -120,6 +120,10 @@ _TEMPERATURE_DOC = """
     temperature : float, default=1.0
         Temperature (1 / beta) of the 'sgld' solver; 0 makes it plain SGD
         without momentum. Ignored by the other solvers.
+
+    leaky_slope : float, default=0.01
+        Slope of 'leaky_relu' for negative inputs, in [0, 1] (0 is ReLU, 1 the
+        identity). Ignored by the other activations. Not in scikit-learn.
 """
 
 _ATTRIBUTES_DOC = """
@@ -251,6 +255,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
         loss="log_loss",
         class_weight=None,
         temperature=1.0,
+        leaky_slope=0.01,
     ):
         self.class_weight = class_weight
         super().__init__(
@@ -279,6 +284,7 @@ class MLPXClassifier(ClassifierMixin, BaseMultilayerPerceptronX):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             temperature=temperature,
+            leaky_slope=leaky_slope,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -542,6 +548,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
         n_iter_no_change=10,
         max_fun=15000,
         temperature=1.0,
+        leaky_slope=0.01,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -569,6 +576,7 @@ class MLPXRegressor(RegressorMixin, BaseMultilayerPerceptronX):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             temperature=temperature,
+            leaky_slope=leaky_slope,
         )
 
     def _validate_input(self, X, y, incremental, reset):

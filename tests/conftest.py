@@ -8,7 +8,9 @@ import pytest
 
 from mlpx._engine import Network, n_params
 
-HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"]
+# ("leaky_relu", 0.1): leaky ReLU of slope 0.1 (seed 003's), not the default 0.01
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", ("leaky_relu", 0.1),
+          "softplus"]
 OUTPUTS = ["identity", "softmax", "logistic", "exp"]
 # (output activation, loss): each output's own loss, then the squared error on
 # the nonlinear outputs
@@ -35,7 +37,10 @@ def make_problem(out, sizes, n=12, seed=0, dtype=np.float64):
 
 
 def network(sizes, hidden, out, loss=None):
-    """The engine's Network of these layer sizes, activations and loss."""
+    """The engine's Network of these layer sizes, activations and loss (hidden:
+    a name, or (name, leaky ReLU slope))."""
+    if isinstance(hidden, tuple):
+        return Network(sizes, hidden[0], out, loss, leaky_slope=hidden[1])
     return Network(sizes, hidden, out, loss)
 
 

@@ -9,6 +9,11 @@ half Poisson deviance), weighted by sample weights, plus alpha/(2 sum w) ||W||^2
 import numpy as np
 
 
+def _slope(name):
+    """(name, leaky ReLU slope): a hidden activation is a name or (name, slope)."""
+    return name if isinstance(name, tuple) else (name, 0.01)
+
+
 def activation(name, s):
     if name == "identity":
         return s
@@ -18,8 +23,9 @@ def activation(name, s):
         return np.tanh(s)
     if name == "relu":
         return np.maximum(s, 0)
+    name, slope = _slope(name)
     if name == "leaky_relu":
-        return np.where(s > 0, s, 0.01 * s)
+        return np.where(s > 0, s, slope * s)
     if name == "softplus":
         return np.logaddexp(0, s)
     if name == "exp":
@@ -41,8 +47,9 @@ def derivative(name, s):
         return 1 - np.tanh(s) ** 2
     if name == "relu":
         return (s > 0).astype(s.dtype)
+    name, slope = _slope(name)
     if name == "leaky_relu":
-        return np.where(s > 0, 1.0, 0.01)
+        return np.where(s > 0, 1.0, slope)
     if name == "softplus":
         return activation("logistic", s)
     raise ValueError(name)

@@ -45,6 +45,7 @@ cdef struct Net:
     int hidden_act
     int out_act
     int loss        # a Loss code
+    double leaky_slope  # leaky ReLU's slope for negative inputs
     intp* sizes     # n_layers + 1
     intp* w_off     # n_layers: offset of W_l in the flat buffer
     intp* b_off     # n_layers: offset of b_l
@@ -164,9 +165,9 @@ cdef int forward_threads(const Net* net, intp n, intp rows, int n_threads) noexc
 
 # Activations and losses
 cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
-                          int act) noexcept nogil
+                          int act, double slope) noexcept nogil
 cdef void activation_derivative(floating* d, const floating* z, intp count,
-                                int act) noexcept nogil
+                                int act, double slope) noexcept nogil
 cdef void add_second_derivative_term(floating* out, const floating* t, const floating* z,
                                      const floating* r, intp count, int act) noexcept nogil
 cdef void output_jacobian_times(floating* rp, const floating* p, intp m, intp k,

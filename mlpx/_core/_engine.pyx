@@ -34,12 +34,6 @@ from ._types cimport (
     OK, RELU, SGD, SGLD, SOFTMAX, SOFTPLUS, SQUARED_ERROR, TANH, intp,
 )
 
-cdef extern from *:
-    """
-    #define MLPX_LEAKY_SLOPE 0.01
-    """
-    double LEAKY_SLOPE "MLPX_LEAKY_SLOPE"
-
 
 cdef extern from "_vexp.h":
     void mlpx_exp_nonpos_d(double* x, intp n) noexcept nogil
@@ -63,8 +57,9 @@ cdef inline floating softplus(floating x) noexcept nogil:
 
 
 cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
-                          int act) noexcept nogil:
-    """In place z[i, j] = act(z[i, j] + b[j]) for a row-major m x n block."""
+                          int act, double slope) noexcept nogil:
+    """In place z[i, j] = act(z[i, j] + b[j]) for a row-major m x n block
+    (slope: leaky ReLU's for negative inputs)."""
     cdef intp i, j
     cdef floating* row
     cdef floating v
@@ -86,7 +81,7 @@ cdef void bias_activation(floating* z, intp m, intp n, const floating* b,
         elif act == LEAKY_RELU:
             for j in range(n):
                 v = row[j] + b[j]
-                row[j] = v if v > 0 else <floating>LEAKY_SLOPE * v
+                row[j] = v if v > 0 else <floating>slope * v
         elif act == SOFTPLUS:
             for j in range(n):
                 row[j] = softplus(row[j] + b[j])
@@ -113,8 +108,9 @@ cdef inline void softmax_rows(floating* z, intp m, intp n, const floating* b) no
 
 
 cdef void activation_derivative(floating* d, const floating* z, intp count,
-                                int act) noexcept nogil:
-    """In place d *= act'(s), where z = act(s) is the layer's output."""
+                                int act, double slope) noexcept nogil:
+    """In place d *= act'(s), where z = act(s) is the layer's output (slope:
+    leaky ReLU's for negative inputs; z <= 0 exactly where s <= 0)."""
     cdef intp i
     if act == LOGISTIC:
         for i in range(count):
@@ -128,7 +124,7 @@ cdef void activation_derivative(floating* d, const floating* z, intp count,
     elif act == LEAKY_RELU:
         for i in range(count):
             if z[i] <= 0:
-                d[i] = d[i] * <floating>LEAKY_SLOPE
+                d[i] = d[i] * <floating>slope
     elif act == SOFTPLUS:
         # softplus'(s) = sigmoid(s) = 1 - exp(-softplus(s))
         for i in range(count):
@@ -383,7 +379,7 @@ cdef extern from "_rows.h":
 
 
 cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_act,
-                         int out_act, int loss) noexcept nogil:
+                         int out_act, int loss, double leaky_slope) noexcept nogil:
     """Fill net from the layer sizes; return -1 if memory ran out."""
     cdef int L = n_sizes - 1, l
     cdef intp* buf = <intp*>malloc((4 * L + 2) * sizeof(intp))
@@ -393,6 +389,7 @@ cdef inline int net_init(Net* net, const intp* sizes, int n_sizes, int hidden_ac
     net.hidden_act = hidden_act
     net.out_act = out_act
     net.loss = loss
+    net.leaky_slope = leaky_slope
     net.training = False
     net.sizes = buf
     net.w_off = buf + (L + 1)
@@ -585,7 +582,7 @@ cdef void forward_rows(
             else:
                 gemm(c'N', c'N', m, fo, fi, <floating>1, inp, ld_in,
                      params + net.w_off[l], fo, <floating>0, out, fo)
-            bias_activation(out, m, fo, b, act)
+            bias_activation(out, m, fo, b, act, net.leaky_slope)
         inp = out
         ld_in = fo
 
@@ -643,7 +640,7 @@ cdef inline double chunk_forward_backward(
             gemm(c'N', c'T', m, fi, fo, <floating>1,
                  deltas + cap * net.cum_w[l] + r0 * fo, fo,
                  params + net.w_off[l], fo, <floating>0, d, fi)
-            activation_derivative(d, z, m * fi, net.hidden_act)
+            activation_derivative(d, z, m * fi, net.hidden_act, net.leaky_slope)
     return loss
 
 
@@ -1262,14 +1259,16 @@ cdef class Network:
     """
 
     def __cinit__(self, const intp[::1] sizes, int hidden_act, int out_act,
-                  int loss=CANONICAL):
+                  int loss=CANONICAL, double leaky_slope=0.01):
         self.net.sizes = NULL
         if sizes.shape[0] < 2 or min(sizes) < 1:
             raise ValueError(f"need two or more positive layer sizes, got {list(sizes)}")
         if loss != CANONICAL and loss != SQUARED_ERROR:
             raise ValueError(f"unknown loss code {loss}")
+        if not 0 <= leaky_slope <= 1:
+            raise ValueError(f"leaky_slope must be in [0, 1], got {leaky_slope}")
         if net_init(&self.net, &sizes[0], <int>sizes.shape[0], hidden_act, out_act,
-                     loss) != 0:
+                     loss, leaky_slope) != 0:
             raise MemoryError("no memory for the network's layout")
         self.n_params = self.net.n_params
 
@@ -1292,6 +1291,10 @@ cdef class Network:
     def loss(self):
         return self.net.loss
 
+    @property
+    def leaky_slope(self):
+        return self.net.leaky_slope
+
     def __reduce__(self):
         return Network, (np.asarray(self.sizes, dtype=np.intp), self.net.hidden_act,
-                         self.net.out_act, self.net.loss)
+                         self.net.out_act, self.net.loss, self.net.leaky_slope)

@@ -100,7 +100,7 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
                 inp = &X[0, 0] if l == 0 else A + n * net.cum_w[l - 1]
                 gemm(c'N', c'N', n, fo, fi, <floating>1, inp, fi, V + net.w_off[l], fo,
                      <floating>0, RS + n * net.cum_w[l], fo)
-                bias_activation(RS + n * net.cum_w[l], n, fo, V + net.b_off[l], IDENTITY)
+                bias_activation(RS + n * net.cum_w[l], n, fo, V + net.b_off[l], IDENTITY, 0)
                 if l > 0:
                     rinp = RA + n * net.cum_w[l - 1]
                     gemm(c'N', c'N', n, fo, fi, <floating>1, rinp, fi, P + net.w_off[l],
@@ -109,7 +109,7 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
                        n * fo * sizeof(floating))
                 if l < L - 1:
                     activation_derivative(RA + n * net.cum_w[l], A + n * net.cum_w[l],
-                                          n * fo, hidden_act)
+                                          n * fo, hidden_act, net.leaky_slope)
                 else:
                     output_jacobian_times(RA + n * net.cum_w[l], A + n * net.cum_w[l],
                                           n, fo, out_act)
@@ -136,13 +136,13 @@ def hessian_vector(Network network, const floating[::1] params, const floating[:
                      P + net.w_off[l], fo, <floating>0, T, fi)
                 memcpy(D + n * net.cum_w[l - 1], T, n * fi * sizeof(floating))
                 activation_derivative(D + n * net.cum_w[l - 1], A + n * net.cum_w[l - 1],
-                                      n * fi, hidden_act)
+                                      n * fi, hidden_act, net.leaky_slope)
                 gemm(c'N', c'T', n, fi, fo, <floating>1, RD + n * net.cum_w[l], fo,
                      P + net.w_off[l], fo, <floating>0, RD + n * net.cum_w[l - 1], fi)
                 gemm(c'N', c'T', n, fi, fo, <floating>1, D + n * net.cum_w[l], fo,
                      V + net.w_off[l], fo, <floating>1, RD + n * net.cum_w[l - 1], fi)
                 activation_derivative(RD + n * net.cum_w[l - 1], A + n * net.cum_w[l - 1],
-                                      n * fi, hidden_act)
+                                      n * fi, hidden_act, net.leaky_slope)
                 add_second_derivative_term(RD + n * net.cum_w[l - 1], T,
                                            A + n * net.cum_w[l - 1],
                                            RS + n * net.cum_w[l - 1], n * fi, hidden_act)

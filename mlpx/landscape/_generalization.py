@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from mlpx import MLPXClassifier, MLPXRegressor
 
-#: Lipschitz constant of each hidden activation (leaky ReLU's slope is 0.01 < 1).
+#: Lipschitz constant of each hidden activation (leaky ReLU's slope is at most 1).
 LIPSCHITZ = {"identity": 1.0, "relu": 1.0, "leaky_relu": 1.0, "tanh": 1.0,
              "logistic": 0.25, "softplus": 1.0}
 #: s(0) of the hidden activations where it is not 0.
@@ -235,7 +235,8 @@ def _margins(est, X, y):
     network, classes = _check_classifier(est)
     X, index = _check_Xy(est, X, y, classes)
     theta = np.asarray(params_of(est), dtype=np.float64)
-    logits = Network(network.layer_units, network.activation, "identity").forward(theta, X)
+    logits = Network(network.layer_units, network.activation, "identity",
+                     leaky_slope=network.leaky_slope).forward(theta, X)
     if logits.shape[1] == 1:  # binary: the logit of classes[1] against a logit 0
         return (2.0 * index - 1.0) * logits[:, 0], X
     rows = np.arange(len(index))

@@ -124,7 +124,8 @@ def hidden_representations(
     coefs, intercepts = network.unpack(params_of(est))
     out = []
     for W, b in zip(coefs[:-1], intercepts[:-1]):
-        layer = Network(W.shape, network.activation, network.activation)
+        layer = Network(W.shape, network.activation, network.activation,
+                        leaky_slope=network.leaky_slope)
         H = layer.forward(np.concatenate([W.ravel(), b]).astype(np.float64), H, n_threads=1)
         out.append(H)
     return out

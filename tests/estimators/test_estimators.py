@@ -485,3 +485,50 @@ def test_small_predict_refuses_non_finite_rows(bad, dtype):
     # finite values whose sum overflows are valid input, as for validate_data
     huge = np.full((1, 64), np.finfo(dtype).max / 2, dtype=dtype)
     assert model.predict(huge).shape == (1,)
+
+
+@pytest.mark.parametrize("cls", [MLPXClassifier, MLPXRegressor])
+def test_leaky_slope_sets_leaky_relu_and_its_ends_are_relu_and_identity(cls):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16.0, y[:300]
+    if cls is MLPXRegressor:
+        y = y / 9.0
+    kw = dict(hidden_layer_sizes=(12,), max_iter=5, random_state=0, solver="sgd",
+              learning_rate_init=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fits = {name: cls(**kw, **extra).fit(X, y) for name, extra in {
+            "relu": dict(activation="relu"),
+            "slope 0": dict(activation="leaky_relu", leaky_slope=0.0),
+            "identity": dict(activation="identity"),
+            "slope 1": dict(activation="leaky_relu", leaky_slope=1.0),
+            "slope 0.1": dict(activation="leaky_relu", leaky_slope=0.1),
+            "default": dict(activation="leaky_relu"),
+            "tanh": dict(activation="tanh", leaky_slope=0.5),
+            "tanh default": dict(activation="tanh"),
+        }.items()}
+    same = [("relu", "slope 0"), ("identity", "slope 1"), ("tanh", "tanh default")]
+    for a, b in same:
+        for wa, wb in zip(fits[a].coefs_, fits[b].coefs_):
+            np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(fits["slope 0.1"].coefs_[0], fits["default"].coefs_[0])
+    # the fitted slope is the one the predictions use: by hand from coefs_
+    est = fits["slope 0.1"]
+    s = X @ est.coefs_[0] + est.intercepts_[0]
+    out = np.where(s > 0, s, 0.1 * s) @ est.coefs_[1] + est.intercepts_[1]
+    got = est.predict_proba(X) if cls is MLPXClassifier else est.predict(X)
+    want = (np.exp(out - out.max(1, keepdims=True))
+            / np.exp(out - out.max(1, keepdims=True)).sum(1, keepdims=True)
+            if cls is MLPXClassifier else out.ravel())
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    # pickling and cloning keep it
+    assert pickle.loads(pickle.dumps(est)).predict(X[:5]).tolist() == est.predict(X[:5]).tolist()
+    assert clone(est).get_params()["leaky_slope"] == 0.1
+
+
+@pytest.mark.parametrize("slope", [-0.1, 1.5, np.nan, "0.1"])
+def test_leaky_slope_outside_zero_to_one_is_refused(slope):
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="leaky_slope"):
+        MLPXClassifier(activation="leaky_relu", leaky_slope=slope, max_iter=1).fit(X[:50],
+                                                                                  y[:50])

@@ -517,3 +517,19 @@ def test_bad_study_arguments_are_refused(study):
         plot_generalization(table, nm, bins=1)
     with pytest.raises(ValueError, match="finite"):
         plot_generalization(table, nm[:3] + [np.array([np.nan])])
+
+
+def test_margins_use_the_networks_leaky_slope():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPXClassifier(hidden_layer_sizes=(6,), activation="leaky_relu",
+                             leaky_slope=0.4, max_iter=30, random_state=0).fit(X, y)
+    s = X @ est.coefs_[0] + est.intercepts_[0]
+    z = np.where(s > 0, s, 0.4 * s) @ est.coefs_[1] + est.intercepts_[1]
+    rows = np.arange(len(y))
+    other = np.where(np.eye(3, dtype=bool)[y], -np.inf, z).max(axis=1)
+    np.testing.assert_allclose(margins(est, X, y), z[rows, y] - other, rtol=1e-10,
+                               atol=1e-12)

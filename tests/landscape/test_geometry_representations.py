@@ -117,3 +117,18 @@ def test_permuted_network_has_the_same_representations_up_to_order(net):
     M = cka_matrix(est, twin, X)
     assert M.shape == (2, 2)
     np.testing.assert_allclose(np.diag(M), 1.0, atol=1e-12)
+
+
+def test_hidden_representations_use_the_networks_leaky_slope():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPXClassifier(hidden_layer_sizes=(7, 4), activation="leaky_relu",
+                             leaky_slope=0.3, max_iter=20, random_state=0).fit(X, y)
+    h = X
+    for W, b, got in zip(est.coefs_[:-1], est.intercepts_[:-1], hidden_representations(est, X)):
+        s = h @ W + b
+        h = np.where(s > 0, s, 0.3 * s)
+        np.testing.assert_allclose(got, h, rtol=1e-12, atol=1e-12)
