@@ -107,6 +107,7 @@ def user_errors(tmp_path):
         "--depths": (["--depths", "1,0"], "--depths: must list positive integers"),
         "--seeds": (["--seeds", "0"], "--seeds: must be at least 1"),
         "--max-iter": (["--max-iter", "0"], "--max-iter: must be at least 1"),
+        "--activation": (["--activation", "sine"], "--activation: invalid choice"),
         "--out": (["--out", str(a_file)], "not a directory"),
         "unknown": (["--epochs", "3"], "unrecognized arguments: --epochs 3"),
     }
