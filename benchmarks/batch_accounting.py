@@ -118,7 +118,10 @@ def account(dtype, hidden, rows, rounds, X, y, threads=1):
     dtype = np.dtype(dtype)
     Xd = X.astype(dtype)
     sizes = np.array([X.shape[1], hidden, 10], dtype=np.intp)
-    chunk_rows, tasks = training_plan(Network(sizes, "relu", "softmax").core, BATCH)
+    plan = training_plan(Network(sizes, "relu", "softmax").core, BATCH)
+    # the blocks of rows of W_0 (one per row block when the grid also cuts columns)
+    chunk_rows = plan["chunk_rows"]
+    tasks = [(layer, i0, i1) for layer, i0, i1, j0, _ in plan["tasks"] if j0 == 0]
     rng = np.random.default_rng(0)
     x = np.ascontiguousarray(Xd[rng.choice(len(Xd), BATCH, replace=False)])
     W = rng.uniform(-0.08, 0.08, (X.shape[1], hidden)).astype(dtype)

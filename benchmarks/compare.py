@@ -104,6 +104,7 @@ from threadpoolctl import threadpool_limits
 
 import mlpx
 from mlpx import MLPXClassifier, MLPXRegressor
+from mlpx._threads import tile_grid_in_use
 
 try:  # Unix only; the memory benchmark falls back to it where /proc is missing
     import resource
@@ -781,7 +782,9 @@ def header(torch):
         f"os.cpu_count()={os.cpu_count()}, Python {platform.python_version()}, "
         f"load average {load} (other work on the machine skews the timings)\n"
         f"versions: mlpx {mlpx.__version__}, scikit-learn {sklearn.__version__}, "
-        f"numpy {np.__version__}, torch {getattr(torch, '__version__', 'not installed')}"
+        f"numpy {np.__version__}, torch {getattr(torch, '__version__', 'not installed')}\n"
+        f"engine: tile grid {'on' if tile_grid_in_use() else 'off'} (MLPX_TILE_GRID=0/1 "
+        "overrides; on by default with AVX-512 and 8 or more physical cores)"
     )
 
 

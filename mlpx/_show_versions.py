@@ -18,7 +18,7 @@ DEPENDENCIES = (
 
 def _versions():
     from mlpx._core._openmp import openmp_enabled
-    from mlpx._threads import effective_n_threads
+    from mlpx._threads import effective_n_threads, tile_grid_in_use
     from mlpx._version import __version__
 
     deps = {}
@@ -34,6 +34,7 @@ def _versions():
         **deps,
         "openmp (built with)": openmp_enabled(),
         "engine threads": effective_n_threads(),
+        "engine tile grid": tile_grid_in_use(),
     }
 
 

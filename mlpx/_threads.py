@@ -9,6 +9,7 @@ import threadpoolctl
 from joblib import cpu_count
 from threadpoolctl import ThreadpoolController
 
+from mlpx._core._engine import set_tile_grid
 from mlpx._core._openmp import omp_max_threads
 
 _blas = None  # threadpoolctl's controllers of the BLAS libraries loaded
@@ -39,6 +40,31 @@ def _physical_cores():
     # joblib reads the cgroup CPU quota files on every call; the machine does
     # not change while the process runs.
     return cpu_count(only_physical_cores=True)
+
+
+# The tile grid feeds 16-32 threads a batch; on fewer cores the chunk plan's
+# two barriers a batch hold up better beside other programs (benchmarks/
+# contention.py). Either is bit-identical for any thread count on a machine.
+GRID_MIN_CORES = 8
+
+
+def tile_grid_default():
+    """Whether the engine runs large batches on its tile grid: MLPX_TILE_GRID
+    (0 or 1) if set, else on machines of at least GRID_MIN_CORES physical cores
+    (and, in the engine, CPUs with AVX-512)."""
+    setting = os.environ.get("MLPX_TILE_GRID", "")
+    if setting not in ("", "0", "1"):
+        raise ValueError(f"MLPX_TILE_GRID must be 0 or 1, got {setting!r}")
+    if setting:
+        return setting == "1"
+    return _physical_cores() >= GRID_MIN_CORES
+
+
+def tile_grid_in_use():
+    """Whether large batches run on the tile grid on this machine."""
+    from mlpx._core._engine import tile_grid_enabled, wide_tiles_in_use
+
+    return tile_grid_enabled() and wide_tiles_in_use()
 
 
 def effective_n_threads():
@@ -98,3 +124,6 @@ def _take_blas_control():
     clear = getattr(threadpoolctl.OpenBLASController, "clear_controlling_thread", None)
     if clear is not None:
         clear(force=True)
+
+
+set_tile_grid(tile_grid_default())

@@ -24,10 +24,18 @@ cdef extern from *:
        task (a block of a layer's weight gradient), in flops. */
     #define MLPX_CHUNK_FLOPS 2.0e6
     #define MLPX_TASK_FLOPS 4.0e6
+    /* Kinds of the phases of a batch on the tile grid (Plan.phase_kind) */
+    enum { MLPX_PHASE_FORWARD, MLPX_PHASE_TAIL, MLPX_PHASE_BACKWARD, MLPX_PHASE_TASKS,
+           MLPX_PHASE_ROWS };
     """
     double MIN_PARALLEL_FLOPS "MLPX_MIN_PARALLEL_FLOPS"
     double CHUNK_FLOPS "MLPX_CHUNK_FLOPS"
     double TASK_FLOPS "MLPX_TASK_FLOPS"
+    int PHASE_FORWARD "MLPX_PHASE_FORWARD"
+    int PHASE_TAIL "MLPX_PHASE_TAIL"
+    int PHASE_BACKWARD "MLPX_PHASE_BACKWARD"
+    int PHASE_TASKS "MLPX_PHASE_TASKS"
+    int PHASE_ROWS "MLPX_PHASE_ROWS"
 
 cdef extern from "_team.h":
     ctypedef struct mlpx_team:
@@ -66,8 +74,29 @@ cdef struct Plan:
     int* task_layer
     intp* task_i0
     intp* task_i1
+    intp* task_j0       # columns j0:j1 of W_l (all of them in a chunk plan)
+    intp* task_j1
+    intp* task_run_end  # tasks of one layer and column block end before this one
     int* task_bias      # the task that also owns b_l (the last block of layer l)
     double flops_per_row
+    # The tile grid (grid true; see plan_init): a batch is n_phases phases of
+    # tiles (phase_kind: PHASE_*, of layer phase_layer). Its rows are
+    # max_chunks row blocks; the forward phase of layer l cuts its outputs into
+    # n_cb[l] column blocks, the backward phase of layer l (the deltas of layer
+    # l - 1) into n_cbb[l]; tiles are numbered column block by column block.
+    bint grid
+    int n_phases
+    intp* phase_end     # tickets of a batch up to the end of each phase
+    intp* phase_kind
+    intp* phase_layer
+    intp* n_cb
+    intp* n_cbb
+    # the coarse schedule of the same tiles for a few threads (see grid_work):
+    # row blocks through every layer (PHASE_ROWS), then the tasks
+    intp coarse_end[2]
+    intp coarse_kind[2]
+    intp coarse_layer[2]
+    intp widest         # tiles of the largest phase (or chunks / tasks)
 
 
 cdef struct Update:
@@ -93,9 +122,9 @@ cdef struct CSR:
 
 cdef struct Job:
     # A run of mini-batches of plan.cap rows: gradient and (unless
-    # upd.kind == NO_UPDATE) one optimizer step each. Each batch is two phases
-    # of tiles, its chunks and then its tasks; a team of threads runs the tiles
-    # of all batches in order (see run_job).
+    # upd.kind == NO_UPDATE) one optimizer step each. Each batch is phases of
+    # tiles (chunk plan: its chunks, then its tasks; grid: see Plan); a team of
+    # threads runs the tiles of all batches in order (see run_job).
     Net net                 # the network (net.training set for training runs)
     const Plan* plan
     void* params            # IN/OUT the flat parameters
@@ -113,7 +142,7 @@ cdef struct Job:
     intp chunks_full        # chunks of a batch of plan.cap rows
     void* acts              # workspace (see workspace_size)
     void* deltas
-    void* xbuf              # gathered rows (used with order)
+    void* xbuf              # gathered rows (used with order; two batches' on the grid)
     double* scratch         # scratch_size(plan) doubles
     double alpha
     double sw_total         # weight that scales a batch's loss and gradient;
@@ -139,6 +168,7 @@ cdef class Network:
 cdef int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil
 cdef void plan_free(Plan* plan) noexcept nogil
 cdef intp ceil_div(intp a, intp b) noexcept nogil
+cdef intp block_start(intp i, intp total, intp n_blocks) noexcept nogil
 cdef intp workspace_size(const Net* net, intp bs) noexcept nogil
 cdef intp scratch_size(const Plan* plan) noexcept nogil
 cdef const CSR* csr_of(CSR* sp, const void* data, intp nnz, const intp* indices,

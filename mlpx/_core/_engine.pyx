@@ -292,6 +292,39 @@ cdef extern from "_small_gemm.h":
     int EPI_RELU "MLPX_EPI_RELU"
     int EPI_RELU_GRAD "MLPX_EPI_RELU_GRAD"
     bint small_gemm_available "mlpx_small_gemm_available" () noexcept nogil
+    bint tiles_wide "MLPX_WIDE_TILES" () noexcept nogil
+    int tiles_narrow "mlpx_tiles_narrow"
+
+
+def set_narrow_tiles(bint narrow):
+    """Run the AVX2 tiles even where the CPU has AVX-512 (tests only); return
+    the previous setting."""
+    global tiles_narrow
+    cdef bint was = tiles_narrow
+    tiles_narrow = narrow
+    return was
+
+
+cdef bint tile_grid = False
+
+
+def set_tile_grid(bint on):
+    """Let batches run on the tile grid where plan_uses_grid allows (mlpx._threads
+    decides at import); return the previous setting."""
+    global tile_grid
+    cdef bint was = tile_grid
+    tile_grid = on
+    return was
+
+
+def tile_grid_enabled():
+    """Whether large batches may run on the tile grid (see set_tile_grid)."""
+    return bool(tile_grid)
+
+
+def wide_tiles_in_use():
+    """Whether the engine runs its AVX-512 tiles."""
+    return bool(tiles_wide())
 
 
 cdef void blas_gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
@@ -349,6 +382,20 @@ cdef void gemm(char ta, char tb, intp m, intp n, intp k, floating alpha,
 
 cdef extern from *:
     """
+    /* The tile grid (plan_init): row blocks of about GRID_ROWS rows; regions
+       cut into one tile per GRID_TILE_FLOPS, at most GRID_MAX_TILES, none
+       narrower than GRID_MIN_COLS columns (one vector of 8 doubles) or, in
+       the gradient, GRID_MIN_ROWS rows of W; batches of up to GRID_MAX_ROWS
+       rows (larger ones are a full-batch gradient: the chunk plan). */
+    #define MLPX_GRID_ROWS 16
+    #define MLPX_GRID_MIN_ROWS 8
+    #define MLPX_GRID_MIN_COLS 8
+    #define MLPX_GRID_MAX_ROWS 512
+    #define MLPX_GRID_MAX_TILES 64
+    #define MLPX_GRID_TILE_FLOPS 2.0e5
+    /* Up to this many threads run the grid on its coarse schedule (grid_work) */
+    #define MLPX_GRID_COARSE_THREADS 4
+
     /* Bounds on the chunks of a batch (see chunk_rows). */
     #define MLPX_MIN_CHUNK_ROWS 64
     #define MLPX_MAX_CHUNKS 16
@@ -360,6 +407,14 @@ cdef extern from *:
     #define MLPX_TRAIN_BLAS_WEIGHT_BYTES 200000
     """
     int MIN_CHUNK_ROWS "MLPX_MIN_CHUNK_ROWS"
+    intp GRID_ROWS "MLPX_GRID_ROWS"
+    intp GRID_MIN_ROWS "MLPX_GRID_MIN_ROWS"
+    intp GRID_MIN_COLS "MLPX_GRID_MIN_COLS"
+    intp GRID_MAX_ROWS "MLPX_GRID_MAX_ROWS"
+    intp GRID_MAX_TILES "MLPX_GRID_MAX_TILES"
+    double GRID_TILE_FLOPS "MLPX_GRID_TILE_FLOPS"
+    int GRID_COARSE_THREADS "MLPX_GRID_COARSE_THREADS"
+
     int MAX_CHUNKS "MLPX_MAX_CHUNKS"
     int MIN_TASK_ROWS "MLPX_MIN_TASK_ROWS"
     intp TRAIN_BLAS_WEIGHT_BYTES "MLPX_TRAIN_BLAS_WEIGHT_BYTES"
@@ -453,55 +508,183 @@ cdef inline intp chunk_rows(intp cap, double flops_row) noexcept nogil:
     return ceil_div(cap, n_chunks)
 
 
-cdef int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
-    """Cut batches of `cap` rows into chunks and the gradient into tasks.
+cdef intp block_start(intp i, intp total, intp n_blocks) noexcept nogil:
+    """First index of block i when `total` items are cut into n_blocks blocks
+    whose sizes differ by at most one."""
+    return i * total // n_blocks
 
-    Depends only on the network and the batch size, never on the thread count.
-    Return -1 if memory ran out.
-    """
+
+cdef inline intp clamp(intp v, intp lo, intp hi) noexcept nogil:
+    return lo if v < lo else (hi if v > hi else v)
+
+
+cdef inline intp grid_tiles(double flops) noexcept nogil:
+    """Tiles a region of the grid of this many flops is cut into: one per
+    GRID_TILE_FLOPS, at most GRID_MAX_TILES."""
+    return clamp(<intp>(flops / GRID_TILE_FLOPS), 1, GRID_MAX_TILES)
+
+
+cdef inline intp grid_columns(double flops, intp n_rb, intp width) noexcept nogil:
+    """Column blocks of a region of n_rb row blocks and `width` columns: enough
+    for its tiles (grid_tiles), each at least GRID_MIN_COLS wide."""
+    return clamp(ceil_div(grid_tiles(flops), n_rb), 1, max(1, width // GRID_MIN_COLS))
+
+
+cdef bint plan_uses_grid(const Net* net, intp cap, bint sparse,
+                         double flops_row) noexcept nogil:
+    """Whether batches of `cap` rows run on the tile grid: where it is on
+    (set_tile_grid: machines of many cores), for a batch large enough for
+    several threads (MIN_PARALLEL_FLOPS), dense input, and every product on
+    the engine's AVX-512 tiles, whose result for an element does not depend
+    on the tile's shape (so that adjacent tiles may be computed in one call).
+    Elsewhere the chunk plan: row chunks, then blocks of weight rows."""
+    return (tile_grid and tiles_wide() and not sparse and cap <= GRID_MAX_ROWS
+            and flops_row * cap >= MIN_PARALLEL_FLOPS)
+
+
+cdef int plan_tasks(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
+    """The gradient's tasks: blocks of W_l (rows i0:i1, columns j0:j1), each
+    reducing over the whole batch, numbered layer by layer, column block by
+    column block. Return -1 if memory ran out."""
     cdef int L = net.n_layers, l
-    cdef intp fi, rows, t, i0
+    cdef intp fi, fo, t, n_ib, n_jb, ib, jb, col_end, rows
+    cdef intp* n_blocks = <intp*>malloc(2 * L * sizeof(intp))
+    if n_blocks == NULL:
+        return -1
+    plan.n_tasks = 0
+    for l in range(L):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        if plan.grid:
+            n_ib = clamp(grid_tiles(2.0 * fi * fo * cap), 1, max(1, fi // GRID_MIN_ROWS))
+            n_jb = clamp(ceil_div(grid_tiles(2.0 * fi * fo * cap), n_ib), 1,
+                         max(1, fo // GRID_MIN_COLS))
+        else:  # blocks of ceil(fi / n) rows, the last one shorter
+            n_ib = ceil_div(fi, ceil_div(fi, layer_blocks(net, l, cap, sparse)))
+            n_jb = 1
+        n_blocks[2 * l] = n_ib
+        n_blocks[2 * l + 1] = n_jb
+        plan.n_tasks += n_ib * n_jb
+    plan.task_layer = <int*>malloc(2 * plan.n_tasks * sizeof(int))
+    plan.task_i0 = <intp*>malloc(5 * plan.n_tasks * sizeof(intp))
+    if plan.task_layer == NULL or plan.task_i0 == NULL:
+        free(n_blocks)
+        return -1
+    plan.task_bias = plan.task_layer + plan.n_tasks
+    plan.task_i1 = plan.task_i0 + plan.n_tasks
+    plan.task_j0 = plan.task_i0 + 2 * plan.n_tasks
+    plan.task_j1 = plan.task_i0 + 3 * plan.n_tasks
+    plan.task_run_end = plan.task_i0 + 4 * plan.n_tasks
+    t = 0
+    for l in range(L):
+        fi = net.sizes[l]
+        fo = net.sizes[l + 1]
+        n_ib = n_blocks[2 * l]
+        n_jb = n_blocks[2 * l + 1]
+        for jb in range(n_jb):
+            col_end = t + n_ib
+            for ib in range(n_ib):
+                plan.task_layer[t] = l
+                if plan.grid:
+                    plan.task_i0[t] = block_start(ib, fi, n_ib)
+                    plan.task_i1[t] = block_start(ib + 1, fi, n_ib)
+                else:
+                    rows = ceil_div(fi, layer_blocks(net, l, cap, sparse))
+                    plan.task_i0[t] = ib * rows
+                    plan.task_i1[t] = min((ib + 1) * rows, fi)
+                plan.task_j0[t] = block_start(jb, fo, n_jb)
+                plan.task_j1[t] = block_start(jb + 1, fo, n_jb)
+                plan.task_run_end[t] = col_end
+                plan.task_bias[t] = ib == n_ib - 1 and jb == n_jb - 1
+                t += 1
+    free(n_blocks)
+    return 0
+
+
+cdef int plan_init(Plan* plan, const Net* net, intp cap, bint sparse) noexcept nogil:
+    """Cut batches of `cap` rows into tiles: chunks and tasks, or the tile grid.
+
+    Depends only on the network, the batch size and the CPU's kernels, never
+    on the thread count. Return -1 if memory ran out.
+    """
+    cdef int L = net.n_layers, l, p
+    cdef intp fi, fo, n_rb, widest = 1, count
     cdef double flops_row = 0
+    plan.task_layer = NULL
+    plan.task_i0 = NULL
+    plan.phase_end = NULL
     for l in range(L):
         flops_row += 2.0 * net.sizes[l] * net.sizes[l + 1]
     plan.cap = cap
     plan.flops_per_row = flops_row
-    plan.chunk_rows = chunk_rows(cap, flops_row)
-    plan.max_chunks = ceil_div(cap, plan.chunk_rows)
-    plan.n_tasks = 0
-    for l in range(L):
-        plan.n_tasks += layer_blocks(net, l, cap, sparse)
-    plan.task_layer = <int*>malloc(2 * plan.n_tasks * sizeof(int))
-    plan.task_i0 = <intp*>malloc(2 * plan.n_tasks * sizeof(intp))
-    if plan.task_layer == NULL or plan.task_i0 == NULL:
-        free(plan.task_layer)
-        free(plan.task_i0)
-        plan.task_layer = NULL
-        plan.task_i0 = NULL
+    plan.grid = plan_uses_grid(net, cap, sparse, flops_row)
+    if plan.grid:
+        n_rb = min(ceil_div(cap, GRID_ROWS), GRID_MAX_TILES)
+        plan.chunk_rows = ceil_div(cap, n_rb)
+        plan.max_chunks = n_rb
+        plan.phase_end = <intp*>malloc((3 * (2 * L + 1) + 2 * L) * sizeof(intp))
+        if plan.phase_end == NULL:
+            return -1
+        plan.phase_kind = plan.phase_end + 2 * L + 1
+        plan.phase_layer = plan.phase_kind + 2 * L + 1
+        plan.n_cb = plan.phase_layer + 2 * L + 1
+        plan.n_cbb = plan.n_cb + L
+        for l in range(L):
+            fi = net.sizes[l]
+            fo = net.sizes[l + 1]
+            # the output layer's rows are whole (softmax, loss)
+            plan.n_cb[l] = 1 if l == L - 1 else grid_columns(2.0 * cap * fi * fo, n_rb, fo)
+            plan.n_cbb[l] = grid_columns(2.0 * cap * fi * fo, n_rb, fi) if l > 0 else 0
+    else:
+        plan.chunk_rows = chunk_rows(cap, flops_row)
+        plan.max_chunks = ceil_div(cap, plan.chunk_rows)
+        plan.n_phases = 0
+    if plan_tasks(plan, net, cap, sparse) != 0:
+        plan_free(plan)
         return -1
-    plan.task_bias = plan.task_layer + plan.n_tasks
-    plan.task_i1 = plan.task_i0 + plan.n_tasks
-    t = 0
-    for l in range(L):
-        fi = net.sizes[l]
-        rows = ceil_div(fi, layer_blocks(net, l, cap, sparse))
-        i0 = 0
-        while i0 < fi:
-            plan.task_layer[t] = l
-            plan.task_i0[t] = i0
-            plan.task_i1[t] = i0 + rows if i0 + rows < fi else fi
-            plan.task_bias[t] = plan.task_i1[t] == fi
-            i0 += rows
-            t += 1
-    plan.n_tasks = t
+    if plan.grid:
+        # forward 0 .. L-2; the output layer with its loss and the deltas of
+        # layer L-2 (whole rows: one barrier less); backward L-2 .. 1; the
+        # gradient tasks, and the gathering of the next batch's rows (no
+        # barrier of its own); a batch's rows are gathered by the previous
+        # batch, the first's before it (grid_work)
+        plan.n_phases = 0
+        for l in range(L - 1):
+            add_phase(plan, PHASE_FORWARD, l, n_rb * plan.n_cb[l])
+        add_phase(plan, PHASE_TAIL, L - 1, n_rb)
+        for l in range(L - 2, 0, -1):
+            add_phase(plan, PHASE_BACKWARD, l, n_rb * plan.n_cbb[l])
+        add_phase(plan, PHASE_TASKS, -1, plan.n_tasks + n_rb)
+        plan.coarse_kind[0] = PHASE_ROWS
+        plan.coarse_kind[1] = PHASE_TASKS
+        plan.coarse_end[0] = n_rb
+        plan.coarse_end[1] = n_rb + plan.n_tasks + n_rb
+        plan.coarse_layer[0] = -1
+        plan.coarse_layer[1] = -1
+        for p in range(plan.n_phases):
+            count = plan.phase_end[p] - (plan.phase_end[p - 1] if p > 0 else 0)
+            widest = max(widest, count)
+    else:
+        widest = max(plan.max_chunks, plan.n_tasks)
+    plan.widest = widest
     return 0
+
+
+cdef inline void add_phase(Plan* plan, int kind, int layer, intp tiles) noexcept nogil:
+    cdef int p = plan.n_phases
+    plan.phase_kind[p] = kind
+    plan.phase_layer[p] = layer
+    plan.phase_end[p] = tiles + (plan.phase_end[p - 1] if p > 0 else 0)
+    plan.n_phases = p + 1
 
 
 cdef void plan_free(Plan* plan) noexcept nogil:
     free(plan.task_layer)
     free(plan.task_i0)
+    free(plan.phase_end)
     plan.task_layer = NULL
     plan.task_i0 = NULL
+    plan.phase_end = NULL
 
 
 cdef inline void sparse_times_dense(
@@ -771,53 +954,48 @@ cdef inline void sparse_transpose_times_dense(
                 g[j] += x * d[j]
 
 
-cdef inline double task_gradient(
+cdef inline double task_step(
     const Net* net, const Plan* plan, intp t,
     floating* params,         # IN/OUT (OUT when u.kind != NO_UPDATE)
-    floating* grad,           # OUT this task's block of the gradient
-    const floating* x0, intp ldx0,
-    const floating* acts, const floating* deltas, intp m,
+    floating* grad,           # IN/OUT task t's block of the gradient (rows i0:i1,
+                              #   columns j0:j1 of W_l): the data term in, the total out
+    const floating* D, intp m,  # IN  the batch's deltas of layer l (m x sizes[l + 1])
     double alpha, double sw_sum,
     const Update* u, floating* s1, floating* s2,
     double* check,            # OUT sum of the updated parameters (NaN/inf detector)
-    const CSR* sp, const intp* idx, intp row0,  # sparse X and the batch rows
 ) noexcept nogil:
-    """The work of task t (gradient block and step); return the sum of squares
-    of its weights before the step."""
+    """Task t's weight decay, scaling and step (and b_l's gradient and step if
+    the task owns it); return the sum of squares of its weights before the step."""
     cdef int l = plan.task_layer[t]
     cdef intp i0 = plan.task_i0[t], i1 = plan.task_i1[t]
-    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], j, n
-    cdef const floating* inp
-    cdef intp ld_in
-    cdef const floating* D = deltas + plan.cap * net.cum_w[l]
-    cdef floating* G = grad + net.w_off[l] + i0 * fo
-    cdef floating* W = params + net.w_off[l] + i0 * fo
+    cdef intp j0 = plan.task_j0[t], j1 = plan.task_j1[t]
+    cdef intp fo = net.sizes[l + 1], j, n, i, off, n_seg
+    cdef floating* W
+    cdef floating* G
     cdef floating* gb
     cdef floating a = <floating>alpha, inv = <floating>sw_sum
-    cdef double sq = 0, chk = 0
-    if l == 0:
-        inp = x0
-        ld_in = ldx0
+    cdef double sq = 0, chk = 0, sq_seg, chk_seg
+    # one segment when the block spans whole rows of W_l, else one per row
+    if j0 == 0 and j1 == fo:
+        n = (i1 - i0) * fo
+        n_seg = 1
     else:
-        inp = acts + plan.cap * net.cum_w[l - 1]
-        ld_in = fi
-    n = (i1 - i0) * fo
-    # dE/dW_l[i0:i1] = x^(l-1)[:, i0:i1]^T delta^(l)
-    if l == 0 and sp != NULL:
-        sparse_transpose_times_dense(sp, idx, row0, m, D, fo, G, n)
-    else:
-        gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
-             <floating>0, G, fo)
-    if u.kind == SGLD:
-        sq = sumsq(W, n)
-        for j in range(n):
-            G[j] = (G[j] + a * W[j]) / inv
-        apply_update(W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo, n, u,
-                     net.w_off[l] + i0 * fo)
-        chk = vsum(W, n)
-    else:
-        decay_step(u.kind, W, G, s1 + net.w_off[l] + i0 * fo, s2 + net.w_off[l] + i0 * fo,
-                   n, a, inv, u, &sq, &chk)
+        n = j1 - j0
+        n_seg = i1 - i0
+    for i in range(n_seg):
+        off = net.w_off[l] + (i0 + i) * fo + j0
+        W = params + off
+        G = grad + off
+        if u.kind == SGLD:
+            sq_seg = sumsq(W, n)
+            for j in range(n):
+                G[j] = (G[j] + a * W[j]) / inv
+            apply_update(W, G, s1 + off, s2 + off, n, u, off)
+            chk_seg = vsum(W, n)
+        else:
+            decay_step(u.kind, W, G, s1 + off, s2 + off, n, a, inv, u, &sq_seg, &chk_seg)
+        sq += sq_seg
+        chk += chk_seg
     if plan.task_bias[t]:
         gb = grad + net.b_off[l]
         if floating is float:
@@ -834,6 +1012,41 @@ cdef inline double task_gradient(
     return sq
 
 
+cdef inline double task_gradient(
+    const Net* net, const Plan* plan, intp t,
+    floating* params,         # IN/OUT (OUT when u.kind != NO_UPDATE)
+    floating* grad,           # OUT this task's block of the gradient
+    const floating* x0, intp ldx0,
+    const floating* acts, const floating* deltas, intp m,
+    double alpha, double sw_sum,
+    const Update* u, floating* s1, floating* s2,
+    double* check,            # OUT sum of the updated parameters (NaN/inf detector)
+    const CSR* sp, const intp* idx, intp row0,  # sparse X and the batch rows
+) noexcept nogil:
+    """The work of task t of a chunk plan (gradient block of whole rows of W_l,
+    and step); return the sum of squares of its weights before the step."""
+    cdef int l = plan.task_layer[t]
+    cdef intp i0 = plan.task_i0[t], i1 = plan.task_i1[t]
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1]
+    cdef const floating* inp
+    cdef intp ld_in
+    cdef const floating* D = deltas + plan.cap * net.cum_w[l]
+    cdef floating* G = grad + net.w_off[l] + i0 * fo
+    if l == 0:
+        inp = x0
+        ld_in = ldx0
+    else:
+        inp = acts + plan.cap * net.cum_w[l - 1]
+        ld_in = fi
+    # dE/dW_l[i0:i1] = x^(l-1)[:, i0:i1]^T delta^(l)
+    if l == 0 and sp != NULL:
+        sparse_transpose_times_dense(sp, idx, row0, m, D, fo, G, (i1 - i0) * fo)
+    else:
+        gemm(c'T', c'N', i1 - i0, fo, m, <floating>1, inp + i0, ld_in, D, fo,
+             <floating>0, G, fo)
+    return task_step(net, plan, t, params, grad, D, m, alpha, sw_sum, u, s1, s2, check)
+
+
 cdef extern from "_shuffle.h":
     ctypedef struct bitgen_t:
         pass
@@ -847,6 +1060,10 @@ cdef extern from "_team.h":
     int team_wait "mlpx_team_wait" (mlpx_team* tm, int64_t target, double* spin) noexcept nogil
     double SPIN_START "MLPX_SPIN_START"
     void team_finish "mlpx_team_finish" (mlpx_team* tm, int64_t phase_end) noexcept nogil
+    bint team_claim_run "mlpx_team_claim_run" (mlpx_team* tm, int64_t t,
+                                               int64_t r) noexcept nogil
+    void team_finish_run "mlpx_team_finish_run" (mlpx_team* tm, int64_t r,
+                                                 int64_t phase_end) noexcept nogil
 
 
 cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
@@ -856,8 +1073,9 @@ cdef double adam_step_size(double lr_init, double beta_1, double beta_2,
 
 
 cdef intp workspace_size(const Net* net, intp bs) noexcept nogil:
-    """Floats of one epoch's workspace: activations, deltas, gathered rows, gradient."""
-    return 2 * bs * net.cum_w[net.n_layers] + bs * net.sizes[0] + net.n_params
+    """Floats of one epoch's workspace: activations, deltas, gathered rows (two
+    batches' on the tile grid), gradient."""
+    return 2 * bs * net.cum_w[net.n_layers] + 2 * bs * net.sizes[0] + net.n_params
 
 
 cdef intp scratch_size(const Plan* plan) noexcept nogil:
@@ -891,7 +1109,7 @@ cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
     job.acts = ws
     job.deltas = ws + bs * total
     job.xbuf = ws + 2 * bs * total
-    job.grad = grad if grad != NULL else ws + 2 * bs * total + bs * net.sizes[0]
+    job.grad = grad if grad != NULL else ws + 2 * bs * total + 2 * bs * net.sizes[0]
     job.scratch = scratch
     job.alpha = alpha
     job.sw_total = 0
@@ -905,8 +1123,7 @@ cdef void job_init(Job* job, const Net* net, const Plan* plan, floating* params,
 cdef inline int job_threads(const Job* job, int n_threads) noexcept nogil:
     """Threads worth starting: one when a batch is too small to split, never
     more than the tiles of a phase."""
-    cdef intp widest = job.chunks_full if job.chunks_full > job.plan.n_tasks \
-        else job.plan.n_tasks
+    cdef intp widest = job.plan.widest
     if (n_threads < 2 or widest < 2
             or job.plan.flops_per_row * job.plan.cap < MIN_PARALLEL_FLOPS):
         return 1
@@ -978,7 +1195,8 @@ cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
     tiles' partial sums, added in a fixed order; DIVERGED if the loss or
     the updated parameters are not finite."""
     cdef const Plan* plan = job.plan
-    cdef intp m = batch_rows(job, b), n_chunks = ceil_div(m, plan.chunk_rows), c, t
+    cdef intp m = batch_rows(job, b), c, t
+    cdef intp n_chunks = plan.max_chunks if plan.grid else ceil_div(m, plan.chunk_rows)
     cdef double* s = batch_scratch(job, b)
     cdef double loss = 0, sws = 0, sq = 0, chk = 0
     for c in range(n_chunks):
@@ -996,6 +1214,306 @@ cdef inline int finish_batch(Job* job, intp b) noexcept nogil:
     job.loss_sum += loss * m
     job.batches_done += 1
     return OK
+
+
+cdef inline void tile_product(char ta, char tb, intp m, intp n, intp k, const floating* A,
+                              intp lda, const floating* B, intp ldb, floating* C,
+                              intp ldc) noexcept nogil:
+    """C = op(A) op(B) on the tile kernels whatever the shape (a grid region:
+    merged tiles must round as the tiles do); BLAS only if they cannot run."""
+    if small_gemm(ta, tb, m, n, k, <floating>1, A, lda, B, ldb, <floating>0, C, ldc) != 0:
+        blas_gemm(ta, tb, m, n, k, <floating>1, A, lda, B, ldb, <floating>0, C, ldc)
+
+
+cdef inline int tile_epilogue(char tb, intp m, intp n, intp k, const floating* A, intp lda,
+                              const floating* B, intp ldb, floating* C, intp ldc,
+                              const floating* bias, const floating* Z, intp ldz,
+                              int epi) noexcept nogil:
+    """As tile_product with the epilogue in the store; -1 if the tiles cannot
+    run (the caller then runs the product and its passes)."""
+    if floating is float:
+        return gemm_epi_s(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
+    return gemm_epi_d(c'N', tb, m, n, k, 1, A, lda, B, ldb, 0, C, ldc, bias, Z, ldz, epi)
+
+
+cdef inline const floating* batch_input(const Job* job, const floating* params, intp b,
+                                        intp* ld) noexcept nogil:
+    """The dense input rows of batch b (gathered, or in place) and their stride
+    (params: the network's type). On the grid, batches gather into two
+    buffers in turn (see grid_gather)."""
+    if job.order != NULL:
+        ld[0] = job.net.sizes[0]
+        return <const floating*>job.xbuf + (b & 1) * job.plan.cap * job.net.sizes[0]
+    ld[0] = job.ldx
+    return <const floating*>job.X + b * job.plan.cap * job.ldx
+
+
+cdef void grid_forward(Job* job, floating* params, intp b, int l, intp ra, intp rb,
+                       intp r0, intp r1, intp j0, intp j1) noexcept nogil:
+    """Outputs j0:j1 of layer l for the batch rows r0:r1 (row blocks ra:rb);
+    on the output layer (all its columns) also the loss and deltas, per row block."""
+    cdef const Net* net = &job.net
+    cdef const Plan* plan = job.plan
+    cdef int L = net.n_layers, act = net.out_act if l == L - 1 else net.hidden_act
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], cap = plan.cap, ld_in, i, rr
+    cdef intp mr = r1 - r0, nc = j1 - j0, a0, a1, start = b * cap
+    cdef const floating* inp
+    cdef floating* out = <floating*>job.acts + cap * net.cum_w[l] + r0 * fo + j0
+    cdef const floating* bias = params + net.b_off[l] + j0
+    cdef double* s
+    if l == 0:
+        inp = batch_input(job, params, b, &ld_in)
+    else:
+        inp = <const floating*>job.acts + cap * net.cum_w[l - 1]
+        ld_in = fi
+    if mr > 0:
+        if ((act == IDENTITY or act == RELU or act == SOFTMAX)
+                and tile_epilogue(c'N', mr, nc, fi, inp + r0 * ld_in, ld_in,
+                                  params + net.w_off[l] + j0, fo, out, fo, bias,
+                                  <floating*>NULL, 0,
+                                  EPI_RELU if act == RELU else EPI_NONE) == 0):
+            if act == SOFTMAX:
+                softmax_rows(out, mr, fo, <floating*>NULL)
+        else:
+            tile_product(c'N', c'N', mr, nc, fi, inp + r0 * ld_in, ld_in,
+                         params + net.w_off[l] + j0, fo, out, fo)
+            if nc == fo:
+                bias_activation(out, mr, fo, bias, act, net.leaky_slope)
+            else:
+                for i in range(mr):
+                    bias_activation(out + i * fo, 1, nc, bias, act, net.leaky_slope)
+    if l < L - 1:
+        return
+    s = batch_scratch(job, b)
+    for rr in range(ra, rb):
+        a0 = block_start(rr, cap, plan.max_chunks)
+        a1 = min(block_start(rr + 1, cap, plan.max_chunks), batch_rows(job, b))
+        s[rr] = 0
+        s[plan.max_chunks + rr] = 0
+        if a1 > a0:
+            s[rr] = output_loss_and_delta(
+                <floating*>job.acts + cap * net.cum_w[L - 1] + a0 * fo,
+                <floating*>job.deltas + cap * net.cum_w[L - 1] + a0 * fo, a1 - a0, fo,
+                <const floating*>job.Y, job.order + start + a0 if job.order != NULL else NULL,
+                start + a0, <const floating*>job.sw, net.out_act, net.loss, net.training,
+                &s[plan.max_chunks + rr])
+
+
+cdef void grid_backward(Job* job, floating* params, int l, intp r0, intp r1, intp j0,
+                        intp j1) noexcept nogil:
+    """Columns j0:j1 of the deltas of layer l - 1 for the batch rows r0:r1:
+    (delta^(l) W_l^T) * act'(s^(l-1))."""
+    cdef const Net* net = &job.net
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], cap = job.plan.cap, i
+    cdef intp mr = r1 - r0, nc = j1 - j0
+    cdef const floating* dl = <floating*>job.deltas + cap * net.cum_w[l] + r0 * fo
+    cdef floating* d = <floating*>job.deltas + cap * net.cum_w[l - 1] + r0 * fi + j0
+    cdef const floating* z = <floating*>job.acts + cap * net.cum_w[l - 1] + r0 * fi + j0
+    cdef const floating* W = params + net.w_off[l] + j0 * fo
+    if mr <= 0:
+        return
+    if (net.hidden_act != RELU
+            or tile_epilogue(c'T', mr, nc, fo, dl, fo, W, fo, d, fi, <floating*>NULL, z, fi,
+                             EPI_RELU_GRAD) != 0):
+        tile_product(c'N', c'T', mr, nc, fo, dl, fo, W, fo, d, fi)
+        for i in range(mr):
+            activation_derivative(d + i * fi, z + i * fi, nc, net.hidden_act,
+                                  net.leaky_slope)
+
+
+cdef void grid_tasks(Job* job, floating* params, intp b, intp t0, intp t1) noexcept nogil:
+    """Tasks t0:t1 of batch b (one layer, one column block: adjacent blocks of
+    rows of W_l): their gradient in one product, then each task's step."""
+    cdef const Net* net = &job.net
+    cdef const Plan* plan = job.plan
+    cdef int l = plan.task_layer[t0]
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], cap = plan.cap, ld_in, t, rr
+    cdef intp i0 = plan.task_i0[t0], i1 = plan.task_i1[t1 - 1]
+    cdef intp j0 = plan.task_j0[t0], j1 = plan.task_j1[t0], m = batch_rows(job, b)
+    cdef double* s = batch_scratch(job, b)
+    cdef double sws = 0
+    cdef Update u = job.upd
+    cdef const floating* inp
+    cdef const floating* D = <floating*>job.deltas + cap * net.cum_w[l]
+    for rr in range(plan.max_chunks):
+        sws += s[plan.max_chunks + rr]
+    if job.sw_total > 0:
+        sws = job.sw_total
+    u.step = job.t0 + b + 1
+    if u.kind == ADAM:
+        u.lr = adam_step_size(job.lr_init, u.beta_1, u.beta_2, u.step)
+    if l == 0:
+        inp = batch_input(job, params, b, &ld_in)
+    else:
+        inp = <const floating*>job.acts + cap * net.cum_w[l - 1]
+        ld_in = fi
+    # dE/dW_l[i0:i1, j0:j1] = x^(l-1)[:, i0:i1]^T delta^(l)[:, j0:j1]
+    tile_product(c'T', c'N', i1 - i0, j1 - j0, m, inp + i0, ld_in, D + j0, fo,
+                 <floating*>job.grad + net.w_off[l] + i0 * fo + j0, fo)
+    for t in range(t0, t1):
+        s[2 * plan.max_chunks + t] = task_step(
+            net, plan, t, params, <floating*>job.grad, D, m, job.alpha, sws, &u,
+            <floating*>job.s1, <floating*>job.s2,
+            &s[2 * plan.max_chunks + plan.n_tasks + t])
+
+
+cdef void grid_gather(Job* job, floating* params, intp b, intp ra, intp rb) noexcept nogil:
+    """Row blocks ra:rb of batch b into its buffer of gathered rows (when the
+    rows come in a shuffled order): batch b's are gathered while batch b - 1
+    computes its gradient, into the other buffer."""
+    cdef intp cap = job.plan.cap, nf = job.net.sizes[0], k = job.net.sizes[job.net.n_layers]
+    cdef intp r0 = block_start(ra, cap, job.plan.max_chunks)
+    cdef intp r1 = min(block_start(rb, cap, job.plan.max_chunks), batch_rows(job, b))
+    cdef floating* dst = <floating*>job.xbuf + (b & 1) * cap * nf + r0 * nf
+    if job.order == NULL or r1 <= r0:
+        return
+    if floating is float:
+        gather_rows_s(dst, <const float*>job.X, job.ldx, job.order + b * cap + r0, r1 - r0,
+                      nf, <const float*>job.Y, k)
+    else:
+        gather_rows_d(dst, <const double*>job.X, job.ldx, job.order + b * cap + r0, r1 - r0,
+                      nf, <const double*>job.Y, k)
+
+
+cdef void grid_rows(Job* job, floating* params, intp b, intp ra, intp rb) noexcept nogil:
+    """Row blocks ra:rb of batch b through every layer and back: the work of
+    the grid's forward, output and backward phases for these rows, all columns
+    at once (the row phase of the coarse schedule)."""
+    cdef const Net* net = &job.net
+    cdef int L = net.n_layers, l
+    cdef intp cap = job.plan.cap, n_rb = job.plan.max_chunks
+    cdef intp r0 = block_start(ra, cap, n_rb)
+    cdef intp r1 = min(block_start(rb, cap, n_rb), batch_rows(job, b))
+    for l in range(L):
+        grid_forward(job, params, b, l, ra, rb, r0, r1, 0, net.sizes[l + 1])
+    for l in range(L - 1, 0, -1):
+        grid_backward(job, params, l, r0, r1, 0, net.sizes[l])
+
+
+cdef void grid_run(Job* job, floating* params, intp b, int kind, int l, intp q0,
+                   intp q1) noexcept nogil:
+    """Tiles q0:q1 of a phase (kind, layer l) of batch b, in as few calls as
+    their layout allows: tiles are numbered column block by column block, so a
+    run is the end of one column block, whole column blocks, and the start of
+    the next."""
+    cdef const Plan* plan = job.plan
+    cdef const Net* net = &job.net
+    cdef int L = net.n_layers
+    cdef intp n_rb = plan.max_chunks, cap = plan.cap, m = batch_rows(job, b)
+    cdef intp q = q0, cb, cb1, ra, rb, r0, r1, width = 1, n_c = 1, nf = net.sizes[0]
+    if kind == PHASE_ROWS:
+        grid_rows(job, params, b, q0, q1)
+        return
+    if kind == PHASE_TASKS:
+        if q0 < plan.n_tasks:
+            grid_tasks(job, params, b, q0, q1)
+        elif b + 1 < job.n_batches:
+            grid_gather(job, params, b + 1, q0 - plan.n_tasks, q1 - plan.n_tasks)
+        return
+    if kind == PHASE_FORWARD:
+        n_c = plan.n_cb[l]
+        width = net.sizes[l + 1]
+    elif kind == PHASE_BACKWARD:
+        n_c = plan.n_cbb[l]
+        width = net.sizes[l]
+    while q < q1:
+        cb = q // n_rb
+        ra = q - cb * n_rb
+        if ra == 0 and q + n_rb <= q1:
+            cb1 = cb + (q1 - q) // n_rb
+            rb = n_rb
+            q += (cb1 - cb) * n_rb
+        else:
+            cb1 = cb + 1
+            rb = min(n_rb, ra + q1 - q)
+            q += rb - ra
+        r0 = block_start(ra, cap, n_rb)
+        r1 = min(block_start(rb, cap, n_rb), m)
+        if kind == PHASE_FORWARD:
+            grid_forward(job, params, b, l, ra, rb, r0, r1, block_start(cb, width, n_c),
+                         block_start(cb1, width, n_c))
+        elif kind == PHASE_TAIL:
+            grid_forward(job, params, b, l, ra, rb, r0, r1, 0, net.sizes[l + 1])
+            if l > 0:
+                grid_backward(job, params, l, r0, r1, 0, net.sizes[l])
+        else:
+            grid_backward(job, params, l, r0, r1, block_start(cb, width, n_c),
+                          block_start(cb1, width, n_c))
+
+
+cdef inline void grid_work(Job* job, floating* params, bint caller, int nt) noexcept nogil:
+    """One thread's share of a job on the tile grid (see team_work).
+
+    A thread claims a run of adjacent tiles of the current phase: all of it on
+    one thread, else about half its share of what is left (guided), at least
+    one tile. The tile kernels compute each element by a chain fixed by the
+    problem, so a run gives the bits its tiles would, and the thread count
+    changes only who computes what.
+    """
+    cdef const Plan* plan = job.plan
+    cdef int p
+    cdef int64_t pro = plan.max_chunks  # tickets before batch 0: gathering its rows
+    # the fine schedule (every phase of the grid) for many threads; for a few,
+    # the coarse one: row blocks through all layers, then the tasks (two
+    # barriers a batch, as few as the chunk plan's). Both compute every tile
+    # as the grid defines it, so the bits are the same.
+    cdef bint fine = nt > GRID_COARSE_THREADS
+    cdef const intp* phase_end = plan.phase_end if fine else plan.coarse_end
+    cdef const intp* phase_kind = plan.phase_kind if fine else plan.coarse_kind
+    cdef const intp* phase_layer = plan.phase_layer if fine else plan.coarse_layer
+    cdef int n_phases = plan.n_phases if fine else 2
+    cdef int64_t per = phase_end[n_phases - 1]
+    cdef int64_t total = pro + job.n_batches * per
+    cdef int64_t T, b, first, i, p0, left, r, end, checked = -1
+    cdef int pending
+    cdef double spin = SPIN_START
+    while True:
+        T = team_peek(&job.team)
+        if T >= total:
+            break
+        if T < pro:
+            r = pro - T if nt <= 1 else max(1, (pro - T + nt - 1) // nt)
+            if not team_claim_run(&job.team, T, r):
+                continue
+            grid_gather(job, params, 0, T, T + r)
+            team_finish_run(&job.team, r, pro)
+            continue
+        b = (T - pro) // per
+        first = pro + b * per
+        i = T - first
+        p = 0
+        while phase_end[p] <= i:
+            p += 1
+        p0 = phase_end[p - 1] if p > 0 else 0
+        # the previous phase done (for batch 0's first: its rows gathered)
+        if team_wait(&job.team, first + p0, &spin) != OK:
+            break
+        left = phase_end[p] - i
+        r = left if nt <= 1 else max(1, (left + nt - 1) // nt)
+        if phase_kind[p] == PHASE_ROWS:
+            # one run per thread: each run reads every weight matrix once
+            r = min(left, (plan.max_chunks + nt - 1) // nt)
+        elif phase_kind[p] == PHASE_TASKS:
+            # tasks of one layer and column block, or gathering rows: a share
+            # of what is left of that run of similar tiles
+            end = plan.task_run_end[i - p0] if i - p0 < plan.n_tasks else left + (i - p0)
+            r = end - (i - p0) if nt <= 1 else max(1, (end - (i - p0) + nt - 1) // nt)
+        if not team_claim_run(&job.team, T, r):
+            continue
+        if i == 0 and b > 0 and finish_batch(job, b - 1) != OK:
+            team_stop(&job.team, DIVERGED)
+            break
+        grid_run(job, params, b, <int>phase_kind[p], <int>phase_layer[p], i - p0,
+                 i - p0 + r)
+        team_finish_run(&job.team, r, first + phase_end[p])
+        if caller and job.signals and (b != checked or job.signals == 2):
+            checked = b
+            with gil:
+                pending = check_signals()
+            if pending:
+                team_stop(&job.team, INTERRUPTED)
+                break
+    team_wait(&job.team, total, &spin)
 
 
 cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nogil:
@@ -1066,7 +1584,13 @@ cdef int run_job(Job* job, floating* params, int n_threads) noexcept nogil:
     job.last_loss = 0
     if job.n_batches == 0:
         return OK
-    if nt > 1:
+    if job.plan.grid:
+        if nt > 1:
+            with parallel(num_threads=nt):
+                grid_work(job, params, threadid() == 0, nt)
+        else:
+            grid_work(job, params, True, 1)
+    elif nt > 1:
         with parallel(num_threads=nt):
             team_work(job, params, threadid() == 0)
     else:

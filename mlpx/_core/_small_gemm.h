@@ -39,13 +39,35 @@
  *   predict) would re-read A from L3 for every column block;
  * - in both types, A @ B with at most MLPX_TILE_FEW_ROWS rows (the layers of a
  *   predict on a few rows): OpenBLAS packs all of B for them, which a
- *   few rows do not repay (benchmarks/compare.py's predict rows track this).
+ *   few rows do not repay (benchmarks/compare.py's predict rows track this);
+ * Where the CPU has AVX-512 (MLPX_WIDE_TILES) the products the tiles take run
+ * on 64-byte vectors, with the same bits. The engine's tile grid
+ * (_engine.pyx) runs every product of a batch on the tiles, whatever this rule
+ * says: merged tiles must round as single ones.
  * The tiles run over k in blocks of MLPX_KC: a block of A (rows x KC) stays in
  * L2 and a tile's KC x 24-float block of B in L1. */
 #define MLPX_SMALL_GEMM_MAX_WORK 300000
 #define MLPX_TILE_MAX_ROWS 256
 #define MLPX_TILE_FEW_ROWS 16
 #define MLPX_KC 96
+
+/* Set by tests (mlpx._core._testing.narrow_tiles) to run the AVX2 tiles on a
+ * CPU with AVX-512: both compute every element by the same chain, and the
+ * tests check that they agree bit for bit. */
+static int mlpx_tiles_narrow = 0;
+#if MLPX_X86_DISPATCH && !defined(MLPX_NO_SMALL_GEMM)
+#define MLPX_WIDE_TILES() (!mlpx_tiles_narrow && MLPX_HAVE_AVX512())
+#else
+#define MLPX_WIDE_TILES() 0
+#endif
+
+/* The wide tiles pad C's last columns to a 64-byte vector: where that wastes
+ * more than a quarter of the lanes (10 outputs: 16 lanes of doubles, 6 of
+ * them empty) the AVX2 tiles do the product (12 lanes, 2 empty). */
+static inline int mlpx_wide_fits(ptrdiff_t n, ptrdiff_t vl) {
+    const ptrdiff_t padded = (n + vl - 1) / vl * vl;
+    return 4 * (padded - n) <= padded;
+}
 
 static inline int mlpx_tiles_take(int single, char ta, char tb, ptrdiff_t m,
                                   ptrdiff_t n, ptrdiff_t k) {
@@ -122,6 +144,73 @@ typedef int mlpx_v8i __attribute__((vector_size(32)));
 #undef MLPX_MSTORE
 #undef MLPX_ATTR
 
+/* The same tiles on 64-byte vectors (AVX-512), 8 rows high, with B's column
+ * blocks packed from 16 rows of C on: 8 x 24 doubles / 8 x 48 floats. */
+typedef double mlpx_v8d __attribute__((vector_size(64)));
+typedef float mlpx_v16f __attribute__((vector_size(64)));
+typedef long long mlpx_v8i64 __attribute__((vector_size(64)));
+typedef int mlpx_v16i __attribute__((vector_size(64)));
+#define MLPX_ATTR MLPX_TARGET_AVX512
+#define MLPX_ROWS8
+#define MLPX_PACK_ROWS 16
+#define MLPX_T double
+#define MLPX_V mlpx_v8d
+#define MLPX_MASK mlpx_v8i64
+#define MLPX_MLOAD(p, mask) \
+    ((mlpx_v8d)_mm512_maskz_loadu_pd(_mm512_movepi64_mask((__m512i)(mask)), (p)))
+#define MLPX_MSTORE(p, mask, v) \
+    _mm512_mask_storeu_pd((p), _mm512_movepi64_mask((__m512i)(mask)), (__m512d)(v))
+#define MLPX_NV 3
+#define MLPX_NAME mlpx_tile_wd3
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#define MLPX_NV 2
+#define MLPX_NAME mlpx_tile_wd2
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#define MLPX_NV 1
+#define MLPX_NAME mlpx_tile_wd1
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#undef MLPX_T
+#undef MLPX_V
+#undef MLPX_MASK
+#undef MLPX_MLOAD
+#undef MLPX_MSTORE
+#define MLPX_T float
+#define MLPX_V mlpx_v16f
+#define MLPX_MASK mlpx_v16i
+#define MLPX_MLOAD(p, mask) \
+    ((mlpx_v16f)_mm512_maskz_loadu_ps(_mm512_movepi32_mask((__m512i)(mask)), (p)))
+#define MLPX_MSTORE(p, mask, v) \
+    _mm512_mask_storeu_ps((p), _mm512_movepi32_mask((__m512i)(mask)), (__m512)(v))
+#define MLPX_NV 3
+#define MLPX_NAME mlpx_tile_ws3
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#define MLPX_NV 2
+#define MLPX_NAME mlpx_tile_ws2
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#define MLPX_NV 1
+#define MLPX_NAME mlpx_tile_ws1
+#include "_small_gemm_tile.h"
+#undef MLPX_NV
+#undef MLPX_NAME
+#undef MLPX_T
+#undef MLPX_V
+#undef MLPX_MASK
+#undef MLPX_MLOAD
+#undef MLPX_MSTORE
+#undef MLPX_ROWS8
+#undef MLPX_PACK_ROWS
+#undef MLPX_ATTR
+
 /* C[i] = alpha * dot(A[i, :], b) (+ beta C[i]) for rows of A with unit stride:
  * the products with one output column (a regression network's last layer),
  * where the column tiles would use one lane of four. */
@@ -180,8 +269,8 @@ MLPX_DEFINE_DOTS(float, s, mlpx_v8f)
  * registers allow), then one tile of 1-3 vectors for the rest, read from a
  * zero-padded copy of B's last columns and stored with a lane mask (10
  * columns of doubles: one 12-wide pass, A read once). */
-#define MLPX_STACK 4096 /* elements of scratch kept on the stack (16-32 KB) */
-#define MLPX_DEFINE_SMALL_GEMM(T, S, VL)                                             \
+#define MLPX_STACK 8192 /* elements of scratch kept on the stack (32-64 KB) */
+#define MLPX_DEFINE_SMALL_GEMM(T, S, VL, D)                                             \
 /* k in blocks of MLPX_KC (C += each block's product; the epilogue in the last):  \
    an element's chain of multiply-adds depends on k alone, not on m or n */      \
 static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,    \
@@ -217,13 +306,11 @@ static inline void mlpx_tiles_##S(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha
                              rsc, csc, pad, br, zr, rsz, eb);                        \
     }                                                                                \
 }                                                                                    \
-static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,      \
+static inline int mlpx_tiled_gemm_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,      \
                                     ptrdiff_t k, T alpha, const T* A,                \
                                     ptrdiff_t lda, const T* B, ptrdiff_t ldb,        \
                                     T beta, T* C, ptrdiff_t ldc, const T* bias,      \
                                     const T* Z, ptrdiff_t ldz, int epi) {            \
-    if (!MLPX_HAVE_AVX2())                                                           \
-        return -1;                                                                   \
     const int at = ta == 'T' || ta == 't', bt = tb == 'T' || tb == 't';              \
     /* transposed when a small C has more rows than columns, unless its columns   \
        nearly fill one tile: then the broadcasts read A^T in place just as well.    \
@@ -237,7 +324,7 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
         return -1;  /* the epilogue needs C's rows along the vectors */              \
     if (n == 1 && !at && (bt || ldb == 1)) {                                         \
         /* op(B) is one contiguous column */                                         \
-        mlpx_dots_##S(m, k, alpha, A, lda, B, beta, C, ldc);                         \
+        mlpx_dots_##D(m, k, alpha, A, lda, B, beta, C, ldc);                         \
         if (has_epi)                                                                 \
             for (ptrdiff_t i = 0; i < m; i++) {                                      \
                 T v = C[i * ldc];                                                    \
@@ -266,9 +353,16 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
         ptrdiff_t ldbn = ldb;                                                        \
         if (bt) {                                                                    \
             T* pack = buf + pad_len;                                                 \
-            for (ptrdiff_t p = 0; p < k; p++)                                        \
-                for (ptrdiff_t j = 0; j < n; j++)                                    \
-                    pack[p * n + j] = B[j * ldb + p];                                \
+            /* in 16 x 16 blocks: the reads along B's rows and the writes     \
+               along pack's stay within a few cache lines each */              \
+            for (ptrdiff_t j0 = 0; j0 < n; j0 += 16)                                 \
+                for (ptrdiff_t p0 = 0; p0 < k; p0 += 16) {                           \
+                    const ptrdiff_t j1 = j0 + 16 < n ? j0 + 16 : n;                  \
+                    const ptrdiff_t p1 = p0 + 16 < k ? p0 + 16 : k;                  \
+                    for (ptrdiff_t j = j0; j < j1; j++)                              \
+                        for (ptrdiff_t p = p0; p < p1; p++)                          \
+                            pack[p * n + j] = B[j * ldb + p];                        \
+                }                                                                    \
             Bn = pack;                                                               \
             ldbn = n;                                                                \
         }                                                                            \
@@ -280,9 +374,31 @@ static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n, 
     return 0;                                                                        \
 }
 
-/* VL: elements in a 32-byte vector */
-MLPX_DEFINE_SMALL_GEMM(double, d, 4)
-MLPX_DEFINE_SMALL_GEMM(float, s, 8)
+/* VL: elements in a vector (32 bytes: AVX2, 64: AVX-512) */
+MLPX_DEFINE_SMALL_GEMM(double, d, 4, d)
+MLPX_DEFINE_SMALL_GEMM(float, s, 8, s)
+MLPX_DEFINE_SMALL_GEMM(double, wd, 8, d)
+MLPX_DEFINE_SMALL_GEMM(float, ws, 16, s)
+#undef MLPX_DEFINE_SMALL_GEMM
+
+#define MLPX_DEFINE_DISPATCH(T, S, VLW)                                              \
+static inline int mlpx_gemm_epi_##S(char ta, char tb, ptrdiff_t m, ptrdiff_t n,      \
+                                    ptrdiff_t k, T alpha, const T* A,                \
+                                    ptrdiff_t lda, const T* B, ptrdiff_t ldb,        \
+                                    T beta, T* C, ptrdiff_t ldc, const T* bias,      \
+                                    const T* Z, ptrdiff_t ldz, int epi) {            \
+    if (!MLPX_HAVE_AVX2())                                                           \
+        return -1;                                                                   \
+    if (MLPX_WIDE_TILES() && mlpx_wide_fits(n, VLW))                                 \
+        return mlpx_tiled_gemm_w##S(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, \
+                                    ldc, bias, Z, ldz, epi);                         \
+    return mlpx_tiled_gemm_##S(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, \
+                               bias, Z, ldz, epi);                                   \
+}
+MLPX_DEFINE_DISPATCH(double, d, 8)
+MLPX_DEFINE_DISPATCH(float, s, 16)
+#undef MLPX_DEFINE_DISPATCH
+
 
 static inline int mlpx_small_gemm_available(void) {
     return MLPX_HAVE_AVX2();

@@ -1,11 +1,15 @@
 /* One instance of the small-GEMM tile loop; included by _small_gemm.h with
  *   MLPX_T      element type (double or float)
- *   MLPX_V      GCC vector type of MLPX_T (32 bytes)
+ *   MLPX_V      GCC vector type of MLPX_T (32 bytes for AVX2, 64 for AVX-512)
  *   MLPX_MASK   the integer vector type of the same lane width (lane masks)
- *   MLPX_MLOAD(p, mask), MLPX_MSTORE(p, mask, v)   AVX2 masked load / store
+ *   MLPX_MLOAD(p, mask), MLPX_MSTORE(p, mask, v)   masked load / store
  *   MLPX_NV     vectors per tile row (the tile is MLPX_MR x MLPX_NV vectors)
  *   MLPX_NAME   function name
  *   MLPX_ATTR   function attributes (the instruction set of this copy)
+ *   MLPX_ROWS8  (optional) 8-row tiles for every MLPX_NV (AVX-512's 32 registers)
+ *   MLPX_PACK_ROWS (optional) from this many rows of C on, every column block
+ *               of B is copied into the contiguous `pad` first: its rows are then
+ *               read in sequence, whatever B's row stride
  *
  * C[i*rsc + j*csc] = alpha * sum_p A[i*rsa + p*csa] * B[p*ldb + j]  (+ beta * C)
  * for i < m, j < n. B's rows are contiguous, so the tile vectorises along j
@@ -50,9 +54,9 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
 #if MLPX_NV == 3
 #define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; cc += x * bc; }
 #elif MLPX_NV == 2
-#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; }
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; cb += x * bb; (void)(cc); }
 #else
-#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; }
+#define MLPX_FMA_ROW(ca, cb, cc, ar) { const MLPX_T x = (ar)[q]; ca += x * ba; (void)(cb); (void)(cc); }
 #endif
 /* the vector idx of row z of an epilogue operand (bias, Z), lanes past the
    last column read as zeros */
@@ -103,33 +107,38 @@ MLPX_ATTR static inline __attribute__((always_inline)) void MLPX_BLOCK(
         }                                                                        \
     }
     ptrdiff_t i0 = 0;
-#if MLPX_NV == 1
-    /* one vector per row: 8-row tiles, as a 4-row tile's 4 accumulators would
-       wait on the FMA latency at half the core's rate */
+#if MLPX_NV == 1 || defined(MLPX_ROWS8)
+    /* 8-row tiles: with one vector per row, a 4-row tile's 4 accumulators
+       would wait on the FMA latency at half the core's rate; with AVX-512's
+       32 registers, 8 rows of 3 vectors (24 accumulators) read each B vector
+       for 8 rows instead of 4 */
     for (; i0 + 8 <= m; i0 += 8) {
         MLPX_V c0a = {0}, c1a = {0}, c2a = {0}, c3a = {0};
         MLPX_V c4a = {0}, c5a = {0}, c6a = {0}, c7a = {0};
+        MLPX_V c0b = {0}, c1b = {0}, c2b = {0}, c3b = {0};
+        MLPX_V c4b = {0}, c5b = {0}, c6b = {0}, c7b = {0};
+        MLPX_V c0c = {0}, c1c = {0}, c2c = {0}, c3c = {0};
+        MLPX_V c4c = {0}, c5c = {0}, c6c = {0}, c7c = {0};
         const MLPX_T* a0 = A + i0 * rsa;
         for (ptrdiff_t p = 0; p < k; p++) {
             MLPX_LOAD_B
-            MLPX_FMA_ROW(c0a, , , a0)
-            MLPX_FMA_ROW(c1a, , , a0 + rsa)
-            MLPX_FMA_ROW(c2a, , , a0 + 2 * rsa)
-            MLPX_FMA_ROW(c3a, , , a0 + 3 * rsa)
-            MLPX_FMA_ROW(c4a, , , a0 + 4 * rsa)
-            MLPX_FMA_ROW(c5a, , , a0 + 5 * rsa)
-            MLPX_FMA_ROW(c6a, , , a0 + 6 * rsa)
-            MLPX_FMA_ROW(c7a, , , a0 + 7 * rsa)
+            MLPX_FMA_ROW(c0a, c0b, c0c, a0)
+            MLPX_FMA_ROW(c1a, c1b, c1c, a0 + rsa)
+            MLPX_FMA_ROW(c2a, c2b, c2c, a0 + 2 * rsa)
+            MLPX_FMA_ROW(c3a, c3b, c3c, a0 + 3 * rsa)
+            MLPX_FMA_ROW(c4a, c4b, c4c, a0 + 4 * rsa)
+            MLPX_FMA_ROW(c5a, c5b, c5c, a0 + 5 * rsa)
+            MLPX_FMA_ROW(c6a, c6b, c6c, a0 + 6 * rsa)
+            MLPX_FMA_ROW(c7a, c7b, c7c, a0 + 7 * rsa)
         }
-        const MLPX_V none = {0};
-        MLPX_STORE_ROW(i0, c0a, none, none)
-        MLPX_STORE_ROW(i0 + 1, c1a, none, none)
-        MLPX_STORE_ROW(i0 + 2, c2a, none, none)
-        MLPX_STORE_ROW(i0 + 3, c3a, none, none)
-        MLPX_STORE_ROW(i0 + 4, c4a, none, none)
-        MLPX_STORE_ROW(i0 + 5, c5a, none, none)
-        MLPX_STORE_ROW(i0 + 6, c6a, none, none)
-        MLPX_STORE_ROW(i0 + 7, c7a, none, none)
+        MLPX_STORE_ROW(i0, c0a, c0b, c0c)
+        MLPX_STORE_ROW(i0 + 1, c1a, c1b, c1c)
+        MLPX_STORE_ROW(i0 + 2, c2a, c2b, c2c)
+        MLPX_STORE_ROW(i0 + 3, c3a, c3b, c3c)
+        MLPX_STORE_ROW(i0 + 4, c4a, c4b, c4c)
+        MLPX_STORE_ROW(i0 + 5, c5a, c5b, c5c)
+        MLPX_STORE_ROW(i0 + 6, c6a, c6b, c6c)
+        MLPX_STORE_ROW(i0 + 7, c7a, c7b, c7c)
     }
 #endif
     /* 4-row tiles: the B vectors first, then one broadcast of A at a time
@@ -187,7 +196,12 @@ MLPX_ATTR static void MLPX_NAME(
         lane[l] = l;
     for (ptrdiff_t j0 = 0; j0 < n; j0 += NR) {
         const ptrdiff_t nb = n - j0 < NR ? n - j0 : NR;
-        if (nb == NR) {
+#ifdef MLPX_PACK_ROWS
+        const int direct = nb == NR && m < MLPX_PACK_ROWS;
+#else
+        const int direct = nb == NR;
+#endif
+        if (direct) {
             MLPX_BLOCK(m, k, alpha, A, rsa, csa, B + j0, ldb, beta, C + j0 * csc, rsc,
                        csc, nb, 0, lane, bias ? bias + j0 : NULL, Z ? Z + j0 : NULL, rsz,
                        epi);
@@ -200,9 +214,14 @@ MLPX_ATTR static void MLPX_NAME(
             for (ptrdiff_t p = 0; p < k; p++)
                 for (ptrdiff_t jj = 0; jj < NR; jj++)
                     pad[p * NR + jj] = jj < nb ? B[p * ldb + j0 + jj] : (MLPX_T)0;
-            MLPX_BLOCK(m, k, alpha, A, rsa, csa, pad, NR, beta, C + j0 * csc, rsc,
-                       csc, nb, 1, mask, bias ? bias + j0 : NULL, Z ? Z + j0 : NULL, rsz,
-                       epi);
+            if (nb == NR)  /* a full block, packed */
+                MLPX_BLOCK(m, k, alpha, A, rsa, csa, pad, NR, beta, C + j0 * csc, rsc,
+                           csc, nb, 0, lane, bias ? bias + j0 : NULL,
+                           Z ? Z + j0 : NULL, rsz, epi);
+            else
+                MLPX_BLOCK(m, k, alpha, A, rsa, csa, pad, NR, beta, C + j0 * csc, rsc,
+                           csc, nb, 1, mask, bias ? bias + j0 : NULL,
+                           Z ? Z + j0 : NULL, rsz, epi);
         }
     }
 }

@@ -104,6 +104,11 @@ static inline int mlpx_team_claim(mlpx_team* tm, int64_t t) {
     return mlpx_cas64(&tm->next, t, t + 1);
 }
 
+/* Claim the r tickets t, ..., t + r - 1 if nobody has claimed t yet. */
+static inline int mlpx_team_claim_run(mlpx_team* tm, int64_t t, int64_t r) {
+    return mlpx_cas64(&tm->next, t, t + r);
+}
+
 static inline int mlpx_team_stopped(mlpx_team* tm) { return MLPX_LOAD32(&tm->stop); }
 
 static inline void mlpx_team_wake(mlpx_team* tm) {
@@ -117,10 +122,15 @@ static inline void mlpx_team_wake(mlpx_team* tm) {
     }
 }
 
-/* Count one finished tile; phase_end is the ticket after its phase's last. */
-static inline void mlpx_team_finish(mlpx_team* tm, int64_t phase_end) {
-    if (MLPX_ADD64(&tm->done, 1) + 1 == phase_end)
+/* Count r finished tiles; phase_end is the ticket after their phase's last. */
+static inline void mlpx_team_finish_run(mlpx_team* tm, int64_t r, int64_t phase_end) {
+    if (MLPX_ADD64(&tm->done, r) + r == phase_end)
         mlpx_team_wake(tm);
+}
+
+/* Count one finished tile. */
+static inline void mlpx_team_finish(mlpx_team* tm, int64_t phase_end) {
+    mlpx_team_finish_run(tm, 1, phase_end);
 }
 
 /* Make every thread leave; the first reason given is kept. */

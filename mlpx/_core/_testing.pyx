@@ -2,10 +2,14 @@
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython cimport floating
 
+from contextlib import contextmanager
+
 import numpy as np
 
+from ._engine import set_narrow_tiles, set_tile_grid, wide_tiles_in_use
 from ._engine cimport (
-    Network, Plan, blas_gemm, epilogue_code, exp_nonpos, gemm, plan_free, plan_init,
+    PHASE_BACKWARD, PHASE_FORWARD, PHASE_TAIL, Network, Plan, blas_gemm, block_start,
+    epilogue_code, exp_nonpos, gemm, plan_free, plan_init,
     small_gemm, small_gemm_epilogue,
 )
 from ._types cimport intp
@@ -17,27 +21,95 @@ cdef extern from "_shuffle.h":
                                       intp n) noexcept nogil
 
 
+def wide_tiles():
+    """Whether the engine runs its AVX-512 tiles on this CPU (see _small_gemm.h)."""
+    return wide_tiles_in_use()
+
+
+@contextmanager
+def narrow_tiles():
+    """Run the engine's AVX2 tiles inside the block, even on a CPU with AVX-512."""
+    was_narrow = set_narrow_tiles(True)
+    try:
+        yield
+    finally:
+        set_narrow_tiles(was_narrow)
+
+
+@contextmanager
+def tile_grid(bint on=True):
+    """Run large batches on the tile grid inside the block (or not: on=False)."""
+    was = set_tile_grid(on)
+    try:
+        yield
+    finally:
+        set_tile_grid(was)
+
+
 def training_plan(Network network, intp batch_size):
     """How the engine cuts a mini-batch of `batch_size` rows (see plan_init).
 
     Returns
     -------
-    chunk_rows : rows of each chunk (forward pass and deltas).
-    tasks : list of (layer, i0, i1): the blocks of rows i0:i1 of W_layer whose
-        gradient (and optimizer step) one task computes.
+    dict with
+    grid : whether batches run on the tile grid (else chunks, then tasks).
+    chunk_rows : rows of each chunk, or at most, of each row block of the grid.
+    tasks : list of (layer, i0, i1, j0, j1): the blocks W_layer[i0:i1, j0:j1]
+        whose gradient (and optimizer step) one task computes.
+    regions : list of (name, flops): the parallel regions of a batch and the
+        multiply-add flops of each of their tiles (grid: the forward phases of
+        the hidden layers, the output layer's phase with the deltas before it,
+        the backward phases, the gradient of each layer; chunk plan: the
+        chunks, the gradient of each layer).
     """
     cdef Plan plan
-    cdef intp t
+    cdef intp t, rb, cb, n_rb, cap = batch_size, rows, cols, width, k, n_c
+    cdef int l, p, kind, L = network.net.n_layers
+    cdef const intp* sizes = network.net.sizes
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     plan.task_layer = NULL
     plan.task_i0 = NULL
+    plan.phase_end = NULL
     try:
         if plan_init(&plan, &network.net, batch_size, False) != 0:
             raise MemoryError("no memory for the plan")
-        tasks = [(plan.task_layer[t], plan.task_i0[t], plan.task_i1[t])
-                 for t in range(plan.n_tasks)]
-        return plan.chunk_rows, tasks
+        tasks = [(plan.task_layer[t], plan.task_i0[t], plan.task_i1[t], plan.task_j0[t],
+                  plan.task_j1[t]) for t in range(plan.n_tasks)]
+        regions = []
+        n_rb = plan.max_chunks
+        if plan.grid:
+            for p in range(plan.n_phases):
+                kind = plan.phase_kind[p]
+                l = plan.phase_layer[p]
+                tiles = []
+                if kind == PHASE_FORWARD or kind == PHASE_BACKWARD:
+                    width = sizes[l + 1] if kind == PHASE_FORWARD else sizes[l]
+                    k = sizes[l] if kind == PHASE_FORWARD else sizes[l + 1]
+                    n_c = plan.n_cb[l] if kind == PHASE_FORWARD else plan.n_cbb[l]
+                    for cb in range(n_c):
+                        cols = block_start(cb + 1, width, n_c) - block_start(cb, width, n_c)
+                        for rb in range(n_rb):
+                            rows = block_start(rb + 1, cap, n_rb) - block_start(rb, cap, n_rb)
+                            tiles.append(2.0 * rows * cols * k)
+                    name = f"{'forward' if kind == PHASE_FORWARD else 'backward'} {l}"
+                elif kind == PHASE_TAIL:  # the output layer, and the deltas before it
+                    for rb in range(n_rb):
+                        rows = block_start(rb + 1, cap, n_rb) - block_start(rb, cap, n_rb)
+                        tiles.append(2.0 * rows * sizes[l] * sizes[l + 1] * (2 if l > 0 else 1))
+                    name = f"output {l}"
+                else:
+                    continue
+                regions.append((name, tiles))
+        else:
+            regions.append(("chunks", [
+                2.0 * plan.flops_per_row * min(plan.chunk_rows, cap - r0)
+                for r0 in range(0, cap, plan.chunk_rows)]))
+        for l in range(L):
+            regions.append((f"gradient {l}", [2.0 * (i1 - i0) * (j1 - j0) * cap
+                                              for k, i0, i1, j0, j1 in tasks if k == l]))
+        return {"grid": bool(plan.grid), "chunk_rows": plan.chunk_rows, "tasks": tasks,
+                "regions": regions}
     finally:
         plan_free(&plan)
 

@@ -158,6 +158,8 @@ def fingerprint():
         pass
     from mlpx._core._openmp import openmp_enabled, sanitized
 
+    from mlpx._threads import tile_grid_in_use
+
     return {
         "openmp": openmp_enabled(),  # without it `omp simd` sums run in another order
         "sanitized": sanitized(),  # another optimisation level
@@ -167,6 +169,7 @@ def fingerprint():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "blas": blas,
+        "tile_grid": tile_grid_in_use(),  # the large configurations' plan
     }
 
 

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse
 from mlpx._core._openmp import openmp_enabled
 from mlpx._core._predict import forward
-from mlpx._core._testing import training_plan
+from mlpx._core._testing import narrow_tiles, tile_grid, training_plan, wide_tiles
 from mlpx._core._train import Trainer
 from mlpx._core._types import Status, StepRule
 
@@ -155,26 +155,65 @@ def test_gradient_is_bit_identical_for_any_thread_count():
     assert np.array_equal(g1, g2) and np.array_equal(g1, g3)
 
 
+def _assert_tasks_partition_every_weight_matrix(sizes, tasks):
+    for layer in range(len(sizes) - 1):
+        cover = np.zeros((sizes[layer], sizes[layer + 1]), dtype=int)
+        for l, i0, i1, j0, j1 in tasks:
+            if l == layer:
+                assert i1 > i0 and j1 > j0
+                cover[i0:i1, j0:j1] += 1
+        assert (cover == 1).all()
+
+
 @pytest.mark.parametrize("sizes, batch, chunk_rows, first_layer_tasks", [
     ((784, 100, 10), 200, 100, 6),     # the benchmark network: 2 chunks, 6 tasks of 131 rows
     ((784, 500, 300, 10), 200, 100, 6),
     ((64, 10, 10, 10), 200, 200, 1),   # too little work to split
     ((784, 100, 10), 37, 37, 1),
 ])
-def test_training_plan_partitions_the_batch_and_each_layer(sizes, batch, chunk_rows,
-                                                           first_layer_tasks):
-    rows, tasks = training_plan(network(sizes, "relu", "softmax").core, batch)
-    assert rows == chunk_rows
-    # every row of every weight matrix belongs to exactly one task, in order
-    for layer in range(len(sizes) - 1):
-        blocks = [(i0, i1) for l, i0, i1 in tasks if l == layer]
-        edges = [i0 for i0, _ in blocks] + [blocks[-1][1]]
-        assert edges[0] == 0 and edges[-1] == sizes[layer]
-        assert all(i1 > i0 for i0, i1 in blocks)
-        assert [i1 for _, i1 in blocks[:-1]] == edges[1:-1]
-    assert sum(l == 0 for l, _, _ in tasks) == first_layer_tasks
+def test_chunk_plan_partitions_the_batch_and_each_layer(sizes, batch, chunk_rows,
+                                                        first_layer_tasks):
+    # the plan of CPUs without the AVX-512 tiles (forced here with the AVX2 ones)
+    with narrow_tiles():
+        plan = training_plan(network(sizes, "relu", "softmax").core, batch)
+    assert not plan["grid"]
+    assert plan["chunk_rows"] == chunk_rows
+    _assert_tasks_partition_every_weight_matrix(sizes, plan["tasks"])
+    assert all(j0 == 0 and j1 == sizes[l + 1] for l, _, _, j0, j1 in plan["tasks"])
+    assert sum(t[0] == 0 for t in plan["tasks"]) == first_layer_tasks
     with pytest.raises(ValueError, match="batch_size"):
         training_plan(network(sizes, "relu", "softmax").core, 0)
+
+
+@pytest.mark.parametrize("sizes, batch", [((64, 10, 10, 10), 200), ((784, 100, 10), 37)])
+def test_batches_too_small_to_split_keep_the_chunk_plan(sizes, batch):
+    with tile_grid():
+        plan = training_plan(network(sizes, "relu", "softmax").core, batch)
+    assert not plan["grid"] and plan["chunk_rows"] == batch
+
+
+@pytest.mark.skipif(not wide_tiles(), reason="the tile grid runs on the AVX-512 tiles only")
+@pytest.mark.parametrize("sizes", [(784, 100, 10), (784, 500, 300, 10)])
+def test_every_large_region_of_a_batch_has_32_tiles_of_similar_cost(sizes):
+    # a batch of 200 on the grid: each region holding 5 % or more of the
+    # batch's flops (the first layer's products, and the second's of
+    # 784-500-300-10) feeds at least 32 threads, its tiles within 25 % of each
+    # other; a plan that cuts rows only (2 chunks of 100) fails this
+    with tile_grid():
+        plan = training_plan(network(sizes, "relu", "softmax").core, 200)
+    assert plan["grid"]
+    _assert_tasks_partition_every_weight_matrix(sizes, plan["tasks"])
+    total = sum(sum(tiles) for _, tiles in plan["regions"])
+    large = [(name, tiles) for name, tiles in plan["regions"] if sum(tiles) >= 0.05 * total]
+    expected = {(784, 100, 10): {"forward 0", "gradient 0"},
+                (784, 500, 300, 10): {"forward 0", "forward 1", "backward 1", "gradient 0",
+                                      "gradient 1"}}[sizes]
+    assert {name for name, _ in large} == expected
+    for name, tiles in large:
+        assert len(tiles) >= 32, name
+        assert max(tiles) <= 1.25 * min(tiles), name
+    # the row blocks of the grid cover the batch
+    assert -(-200 // plan["chunk_rows"]) * plan["chunk_rows"] >= 200
 
 
 def test_epoch_refuses_an_order_of_the_wrong_length():
@@ -234,3 +273,34 @@ def test_divergence_stops_every_thread_count_at_the_same_mini_batch():
         outcomes.append((n_batches, steps, loss_sum, params.tobytes()))
     assert 0 < outcomes[0][0] < 9
     assert all(o == outcomes[0] for o in outcomes[1:])
+
+
+@pytest.mark.skipif(not wide_tiles(), reason="the tile grid runs on the AVX-512 tiles only")
+@pytest.mark.parametrize("out, loss", OUTPUT_LOSSES, ids=OUTPUT_LOSS_IDS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_tile_grid_matches_numpy_reference(hidden, out, loss, dtype):
+    # a batch large enough for the grid, whose hidden layers are cut into
+    # column blocks (the activations and their derivatives applied block by
+    # block) and whose first gradient into row x column blocks; on one thread
+    # (coarse schedule) and eight (fine): the same bits, and the reference's
+    # loss and gradient
+    sizes = (300, 120, 60, 3)
+    with tile_grid():
+        plan = training_plan(network(sizes, hidden, out, loss).core, 200)
+        assert plan["grid"]
+        assert {j1 - j0 for l, _, _, j0, j1 in plan["tasks"] if l == 0} != {120}
+        X, Y, theta = make_problem(out, sizes, n=200, seed=5, dtype=dtype)
+        theta = (theta * 0.1).astype(dtype)  # 300 inputs: keep the units unsaturated
+        sw = np.random.default_rng(6).uniform(0.2, 2.0, X.shape[0])
+        one = engine_loss_grad(theta, sizes, hidden, out, X, Y, 0.1, sw, n_threads=1,
+                               loss=loss)
+        eight = engine_loss_grad(theta, sizes, hidden, out, X, Y, 0.1, sw, n_threads=8,
+                                 loss=loss)
+    assert one[0] == eight[0] and np.array_equal(one[1], eight[1])
+    ref_loss, ref_grad = reference.loss_and_gradient(
+        theta.astype(float), sizes, hidden, out, X.astype(float), Y.astype(float), 0.1,
+        sw, loss=loss)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert one[0] == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(one[1], ref_grad, rtol=rtol * 10,
+                               atol=rtol * np.abs(ref_grad).max())

@@ -6,16 +6,36 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mlpx._core._testing import _gemm
+from mlpx._core._testing import _gemm, narrow_tiles, wide_tiles
 
 TOL = {np.float64: 1e-13, np.float32: 2e-6}
 HAVE_AVX2 = _gemm("N", "N", 1.0, np.ones((1, 1)), np.ones((1, 1)), 0.0, np.ones((1, 1)), "small")
+
+
+@pytest.fixture(autouse=True, params=["wide", "narrow"])
+def tile_width(request):
+    """Every test here runs on the AVX-512 tiles (where the CPU has them) and on
+    the AVX2 ones."""
+    if request.param == "wide":
+        if not wide_tiles():
+            pytest.skip("this CPU has no AVX-512: the narrow run covers its tiles")
+        yield request.param
+    else:
+        with narrow_tiles():
+            yield request.param
 
 
 def _run_small(*args):
     if not HAVE_AVX2:  # the engine uses BLAS for every product on this CPU
         pytest.skip("the small-product kernels need a CPU with AVX2 and FMA")
     assert _gemm(*args, "small")
+
+
+def _tiles_take(dtype, ta, tb, m, n, k):
+    """The engine's rule for which products its tiles compute (mlpx_tiles_take)."""
+    single = dtype == np.float32
+    plain = ta == "N" and tb == "N"
+    return m * n * k <= 300_000 or (single and m <= 256 and plain) or (m <= 16 and plain)
 
 
 def _operands(rng, dtype, ta, tb, m, n, k):
@@ -156,17 +176,22 @@ def test_fused_epilogue_declines_products_the_tiles_do_not_take(dtype):
     from mlpx._core._testing import _gemm_epilogue
 
     # more rows than a large tile product has, a large product with B
-    # transposed, and in float64 any large product of more than 16 rows
+    # transposed, large products of more than 16 rows (the tiles take the
+    # last two in float32 only)
     cases = [("N", np.ones((300, 784), dtype), np.ones((784, 100), dtype)),
-             ("T", np.ones((200, 784), dtype), np.ones((100, 784), dtype))]
-    if dtype == np.float64:  # above 16 rows
-        cases += [("N", np.ones((200, 784)), np.ones((784, 100))),
-                  ("N", np.ones((17, 784)), np.ones((784, 100)))]
+             ("T", np.ones((200, 784), dtype), np.ones((100, 784), dtype)),
+             ("N", np.ones((200, 784), dtype), np.ones((784, 100), dtype)),
+             ("N", np.ones((17, 784), dtype), np.ones((784, 100), dtype)),
+             ("N", np.ones((200, 784), dtype), np.ones((784, 10), dtype))]
     for tb, A, B in cases:
         n = B.shape[0] if tb == "T" else B.shape[1]
         C = np.full((A.shape[0], n), -1, dtype)
-        assert not _gemm_epilogue(tb, A, B, C, np.zeros(n, dtype), None, "relu")
-        assert (C == -1).all()  # nothing written: the caller runs BLAS and its own passes
+        took = _gemm_epilogue(tb, A, B, C, np.zeros(n, dtype), None, "relu")
+        assert took == _tiles_take(dtype, "N", tb, A.shape[0], n, A.shape[1])
+        if took:
+            assert (C == 784).all()
+        else:
+            assert (C == -1).all()  # nothing written: the caller runs BLAS and its passes
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -190,8 +215,7 @@ def test_large_tile_products_match_numpy_and_are_the_float32_choice(
     # the engine's tiles take: products of at most 3e5 multiply-adds; in
     # float32, A @ B of at most 256 rows (A^T @ B, a gradient task, is
     # OpenBLAS's); in both types A @ B of at most 16 rows (a predict on a few rows)
-    small = m * n * k <= 300_000
-    if small or (ta == "N" and (dtype == np.float32 or m <= 16)):
+    if _tiles_take(dtype, ta, "N", m, n, k):
         auto = C0.copy()
         _gemm(ta, "N", alpha, A, B, beta, auto)
         np.testing.assert_array_equal(auto, C)

@@ -113,3 +113,17 @@ def test_blas_cap_holds_inside_and_restores_every_library_after():
         with pytest.raises(RuntimeError), single_threaded_blas():
             raise RuntimeError("engine failed")
         assert blas_threads() == before
+
+
+def test_tile_grid_follows_mlpx_tile_grid_and_else_the_core_count(monkeypatch):
+    from mlpx import _threads
+
+    monkeypatch.setenv("MLPX_TILE_GRID", "1")
+    assert _threads.tile_grid_default() is True
+    monkeypatch.setenv("MLPX_TILE_GRID", "0")
+    assert _threads.tile_grid_default() is False
+    monkeypatch.setenv("MLPX_TILE_GRID", "yes")
+    with pytest.raises(ValueError, match="MLPX_TILE_GRID must be 0 or 1, got 'yes'"):
+        _threads.tile_grid_default()
+    monkeypatch.delenv("MLPX_TILE_GRID")
+    assert _threads.tile_grid_default() == (_threads._physical_cores() >= 8)
