@@ -1157,23 +1157,32 @@ cdef inline void run_chunk(Job* job, floating* params, intp b, intp c) noexcept 
         plan.cap, r0, &s[plan.max_chunks + c], job.sp)
 
 
-cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept nogil:
-    """Task tile: task t's block of the gradient of batch b, and its step."""
-    cdef const Plan* plan = job.plan
-    cdef intp start = b * plan.cap, m = batch_rows(job, b), c
-    cdef intp n_chunks = ceil_div(m, plan.chunk_rows)
+cdef inline double batch_step(const Job* job, intp b, intp n_parts, Update* u) noexcept nogil:
+    """Batch b's step: its weight (the sum of its first n_parts partial sums of
+    sample weights, or the job's sw_total) returned, and in u the step number
+    and Adam's step size."""
     cdef double* s = batch_scratch(job, b)
     cdef double sws = 0
-    cdef Update u = job.upd
-    cdef const floating* x0
-    cdef intp ldx0
-    for c in range(n_chunks):
-        sws += s[plan.max_chunks + c]
+    cdef intp c
+    for c in range(n_parts):
+        sws += s[job.plan.max_chunks + c]
     if job.sw_total > 0:
         sws = job.sw_total
     u.step = job.t0 + b + 1
     if u.kind == ADAM:
         u.lr = adam_step_size(job.lr_init, u.beta_1, u.beta_2, u.step)
+    return sws
+
+
+cdef inline void run_task(Job* job, floating* params, intp b, intp t) noexcept nogil:
+    """Task tile: task t's block of the gradient of batch b, and its step."""
+    cdef const Plan* plan = job.plan
+    cdef intp start = b * plan.cap, m = batch_rows(job, b)
+    cdef double* s = batch_scratch(job, b)
+    cdef Update u = job.upd
+    cdef double sws = batch_step(job, b, ceil_div(m, plan.chunk_rows), &u)
+    cdef const floating* x0
+    cdef intp ldx0
     if job.sp != NULL:
         x0 = NULL
         ldx0 = 0
@@ -1327,21 +1336,14 @@ cdef void grid_tasks(Job* job, floating* params, intp b, intp t0, intp t1) noexc
     cdef const Net* net = &job.net
     cdef const Plan* plan = job.plan
     cdef int l = plan.task_layer[t0]
-    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], cap = plan.cap, ld_in, t, rr
+    cdef intp fi = net.sizes[l], fo = net.sizes[l + 1], cap = plan.cap, ld_in, t
     cdef intp i0 = plan.task_i0[t0], i1 = plan.task_i1[t1 - 1]
     cdef intp j0 = plan.task_j0[t0], j1 = plan.task_j1[t0], m = batch_rows(job, b)
     cdef double* s = batch_scratch(job, b)
-    cdef double sws = 0
     cdef Update u = job.upd
+    cdef double sws = batch_step(job, b, plan.max_chunks, &u)  # empty row blocks hold 0
     cdef const floating* inp
     cdef const floating* D = <floating*>job.deltas + cap * net.cum_w[l]
-    for rr in range(plan.max_chunks):
-        sws += s[plan.max_chunks + rr]
-    if job.sw_total > 0:
-        sws = job.sw_total
-    u.step = job.t0 + b + 1
-    if u.kind == ADAM:
-        u.lr = adam_step_size(job.lr_init, u.beta_1, u.beta_2, u.step)
     if l == 0:
         inp = batch_input(job, params, b, &ld_in)
     else:
@@ -1441,6 +1443,20 @@ cdef void grid_run(Job* job, floating* params, intp b, int kind, int l, intp q0,
                           block_start(cb1, width, n_c))
 
 
+cdef inline bint interrupted(Job* job, int64_t b, int64_t* checked) noexcept nogil:
+    """On the calling thread: whether a signal handler raised (checked after
+    each batch, or each tile with job.signals == 2); if so, stop the team."""
+    cdef int pending
+    if not job.signals or (b == checked[0] and job.signals != 2):
+        return False
+    checked[0] = b
+    with gil:
+        pending = check_signals()
+    if pending:
+        team_stop(&job.team, INTERRUPTED)
+    return pending != 0
+
+
 cdef inline void grid_work(Job* job, floating* params, bint caller, int nt) noexcept nogil:
     """One thread's share of a job on the tile grid (see team_work).
 
@@ -1465,7 +1481,6 @@ cdef inline void grid_work(Job* job, floating* params, bint caller, int nt) noex
     cdef int64_t per = phase_end[n_phases - 1]
     cdef int64_t total = pro + job.n_batches * per
     cdef int64_t T, b, first, i, p0, left, r, end, checked = -1
-    cdef int pending
     cdef double spin = SPIN_START
     while True:
         T = team_peek(&job.team)
@@ -1506,13 +1521,8 @@ cdef inline void grid_work(Job* job, floating* params, bint caller, int nt) noex
         grid_run(job, params, b, <int>phase_kind[p], <int>phase_layer[p], i - p0,
                  i - p0 + r)
         team_finish_run(&job.team, r, first + phase_end[p])
-        if caller and job.signals and (b != checked or job.signals == 2):
-            checked = b
-            with gil:
-                pending = check_signals()
-            if pending:
-                team_stop(&job.team, INTERRUPTED)
-                break
+        if caller and interrupted(job, b, &checked):
+            break
     team_wait(&job.team, total, &spin)
 
 
@@ -1530,7 +1540,6 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
     cdef int64_t last_chunks = ceil_div(batch_rows(job, job.n_batches - 1), plan.chunk_rows)
     cdef int64_t total = (job.n_batches - 1) * per + last_chunks + plan.n_tasks
     cdef int64_t T, b, first, i, nc, checked = -1
-    cdef int pending
     cdef double spin = SPIN_START
     while True:
         T = team_peek(&job.team)
@@ -1555,13 +1564,8 @@ cdef inline void team_work(Job* job, floating* params, bint caller) noexcept nog
         else:
             run_task(job, params, b, i - nc)
             team_finish(&job.team, first + nc + plan.n_tasks)
-        if caller and job.signals and (b != checked or job.signals == 2):
-            checked = b
-            with gil:
-                pending = check_signals()
-            if pending:
-                team_stop(&job.team, INTERRUPTED)
-                break
+        if caller and interrupted(job, b, &checked):
+            break
     # Leave together: a thread that reached the end of the parallel region
     # early would spin there (the OpenMP runtime's wait policy) while others
     # still compute.
