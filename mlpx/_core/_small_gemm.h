@@ -97,51 +97,15 @@ typedef int mlpx_v8i __attribute__((vector_size(32)));
 #define MLPX_MASK mlpx_v4i
 #define MLPX_MLOAD(p, mask) ((mlpx_v4d)_mm256_maskload_pd((p), (__m256i)(mask)))
 #define MLPX_MSTORE(p, mask, v) _mm256_maskstore_pd((p), (__m256i)(mask), (__m256d)(v))
-#define MLPX_NV 3
-#define MLPX_NAME mlpx_tile_d3
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 2
-#define MLPX_NAME mlpx_tile_d2
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 1
-#define MLPX_NAME mlpx_tile_d1
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#undef MLPX_T
-#undef MLPX_V
-#undef MLPX_MASK
-#undef MLPX_MLOAD
-#undef MLPX_MSTORE
+#define MLPX_PREFIX mlpx_tile_d
+#include "_small_gemm_widths.h"
 #define MLPX_T float
 #define MLPX_V mlpx_v8f
 #define MLPX_MASK mlpx_v8i
 #define MLPX_MLOAD(p, mask) ((mlpx_v8f)_mm256_maskload_ps((p), (__m256i)(mask)))
 #define MLPX_MSTORE(p, mask, v) _mm256_maskstore_ps((p), (__m256i)(mask), (__m256)(v))
-#define MLPX_NV 3
-#define MLPX_NAME mlpx_tile_s3
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 2
-#define MLPX_NAME mlpx_tile_s2
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 1
-#define MLPX_NAME mlpx_tile_s1
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#undef MLPX_T
-#undef MLPX_V
-#undef MLPX_MASK
-#undef MLPX_MLOAD
-#undef MLPX_MSTORE
+#define MLPX_PREFIX mlpx_tile_s
+#include "_small_gemm_widths.h"
 #undef MLPX_ATTR
 
 /* The same tiles on 64-byte vectors (AVX-512), 8 rows high, with B's column
@@ -160,26 +124,8 @@ typedef int mlpx_v16i __attribute__((vector_size(64)));
     ((mlpx_v8d)_mm512_maskz_loadu_pd(_mm512_movepi64_mask((__m512i)(mask)), (p)))
 #define MLPX_MSTORE(p, mask, v) \
     _mm512_mask_storeu_pd((p), _mm512_movepi64_mask((__m512i)(mask)), (__m512d)(v))
-#define MLPX_NV 3
-#define MLPX_NAME mlpx_tile_wd3
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 2
-#define MLPX_NAME mlpx_tile_wd2
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 1
-#define MLPX_NAME mlpx_tile_wd1
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#undef MLPX_T
-#undef MLPX_V
-#undef MLPX_MASK
-#undef MLPX_MLOAD
-#undef MLPX_MSTORE
+#define MLPX_PREFIX mlpx_tile_wd
+#include "_small_gemm_widths.h"
 #define MLPX_T float
 #define MLPX_V mlpx_v16f
 #define MLPX_MASK mlpx_v16i
@@ -187,26 +133,8 @@ typedef int mlpx_v16i __attribute__((vector_size(64)));
     ((mlpx_v16f)_mm512_maskz_loadu_ps(_mm512_movepi32_mask((__m512i)(mask)), (p)))
 #define MLPX_MSTORE(p, mask, v) \
     _mm512_mask_storeu_ps((p), _mm512_movepi32_mask((__m512i)(mask)), (__m512)(v))
-#define MLPX_NV 3
-#define MLPX_NAME mlpx_tile_ws3
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 2
-#define MLPX_NAME mlpx_tile_ws2
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#define MLPX_NV 1
-#define MLPX_NAME mlpx_tile_ws1
-#include "_small_gemm_tile.h"
-#undef MLPX_NV
-#undef MLPX_NAME
-#undef MLPX_T
-#undef MLPX_V
-#undef MLPX_MASK
-#undef MLPX_MLOAD
-#undef MLPX_MSTORE
+#define MLPX_PREFIX mlpx_tile_ws
+#include "_small_gemm_widths.h"
 #undef MLPX_ROWS8
 #undef MLPX_PACK_ROWS
 #undef MLPX_ATTR

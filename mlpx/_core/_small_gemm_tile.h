@@ -1,4 +1,4 @@
-/* One instance of the small-GEMM tile loop; included by _small_gemm.h with
+/* One instance of the small-GEMM tile loop; included by _small_gemm_widths.h with
  *   MLPX_T      element type (double or float)
  *   MLPX_V      GCC vector type of MLPX_T (32 bytes for AVX2, 64 for AVX-512)
  *   MLPX_MASK   the integer vector type of the same lane width (lane masks)
